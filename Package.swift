@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+// mnist-adder: a two-input, two-output MNIST network (digit and digit + integer) with its own
+// small training engine on BLAS. Layout: NNCore (tensors, ops, optimizers, safetensors),
+// MNISTData (IDX files and the combined dataset), AdderNet (the network and training),
+// DigitImage (PNG in and out, preprocessing, pictures of a run), mnist-adder (the CLI).
+import PackageDescription
+
+
+let package = Package(
+    name: "mnist-adder",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mnist-adder", targets: ["MNISTAdderCLI"]),
+        .library(name: "NNCore", targets: ["NNCore"]),
+        .library(name: "MNISTData", targets: ["MNISTData"]),
+        .library(name: "AdderNet", targets: ["AdderNet"]),
+        .library(name: "DigitImage", targets: ["DigitImage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(
+            name: "CPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+
+        .target(
+            name: "NNCore",
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
+        .target(
+            name: "MNISTData",
+            dependencies: [
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources/mnist")]),
+        .target(name: "AdderNet", dependencies: ["NNCore", "MNISTData"]),
+        .target(name: "DigitImage", dependencies: ["CPNG"]),
+        .executableTarget(
+            name: "MNISTAdderCLI",
+            dependencies: [
+                "AdderNet", "MNISTData", "DigitImage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Naive reference kernels and comparison helpers shared by the test targets.
+        .target(name: "NNTestSupport", dependencies: ["NNCore"]),
+
+        .testTarget(name: "NNCoreTests", dependencies: ["NNCore", "NNTestSupport"]),
+        .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData"]),
+        .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
+        .testTarget(name: "DigitImageTests", dependencies: ["DigitImage"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

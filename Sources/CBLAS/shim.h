@@ -1,0 +1,4 @@
+#include <cblas.h>
+/* OpenBLAS's own controls; declared here so the Swift wrapper can pin its thread count. */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
