@@ -1,0 +1,199 @@
+// 2-D convolution, forward and backward, as im2col + GEMM.
+//
+// Shape letters: N batch, C input channels, H×W input size, O output channels, kh×kw kernel,
+// OH×OW output size, P = OH·OW, CKK = C·kh·kw. Input NCHW, weight OIHW, bias [O], output N·O·OH·OW.
+//
+// Images are processed in chunks: the columns of `chunk` images sit side by side in one
+// [CKK, chunk·P] matrix so the small late layers (P = 25 or 1) still make one GEMM large enough
+// to be efficient, while the column matrix of the large early layers stays about L2-sized.
+
+/// How many images share one column matrix: enough to reach about `columnBudget` floats
+/// (512 KiB, a core's L2 on the target machine), at least 1 and at most `batch`.
+@inlinable
+public func conv2dChunkSize(geometry g: Conv2dGeometry, batch: Int, columnBudget: Int = 1 << 17) -> Int {
+    max(1, min(batch, columnBudget / max(1, g.columnRows * g.outputPlane)))
+}
+
+/// Floats of scratch space `conv2dForward`/`conv2dBackward` need for a batch of `batch` images:
+/// the column matrix plus one output-layout matrix of the same chunk.
+@inlinable
+public func conv2dWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
+    let chunk = conv2dChunkSize(geometry: g, batch: batch)
+    return chunk * g.outputPlane * (g.columnRows + g.outChannels)
+}
+
+/// Convolution forward over `batch` NCHW images, optionally followed by ReLU.
+///
+/// `output[n, o, y, x] = bias[o] + Σ_{c,ky,kx} weight[o, c, ky, kx] · input[n, c, y·s − p + ky, x·s − p + kx]`
+/// (zero outside the image), then `max(0, ·)` when `fuseReLU`. Buffers: `input` N·C·H·W, `weight` O·CKK,
+/// `bias` O, `output` N·O·P, `workspace` at least `conv2dWorkspaceSize(geometry:batch:)` floats.
+/// Matches `torch.nn.functional.conv2d(input, weight, bias, stride, padding)` (then `relu`), dilation 1, groups 1.
+public func conv2dForward(
+    input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, fuseReLU: Bool = false
+) {
+    let (o, p, ckk) = (g.outChannels, g.outputPlane, g.columnRows)
+    let chunk = conv2dChunkSize(geometry: g, batch: batch)
+    let col = workspace
+    let wide = workspace + chunk * p * ckk  // [O, chunk·P] when chunk > 1
+    var n0 = 0
+    while n0 < batch {
+        let nb = min(chunk, batch - n0)
+        let ld = nb * p
+        for j in 0..<nb {
+            im2col(input + (n0 + j) * g.inputImageSize, geometry: g, into: col + j * p, ldCol: ld)
+        }
+        // One image writes straight into its NCHW slot; several go through [O, nb·P] and are scattered.
+        let target = nb == 1 ? output + n0 * g.outputImageSize : wide
+        gemm(m: o, n: ld, k: ckk, a: weight, lda: ckk, b: col, ldb: ld, c: target, ldc: ld)
+        for j in 0..<nb {
+            let image = output + (n0 + j) * g.outputImageSize
+            for oc in 0..<o {
+                let dst = image + oc * p
+                let src = target + oc * ld + j * p
+                let b = bias[oc]
+                if fuseReLU {
+                    for i in 0..<p { dst[i] = max(src[i] + b, 0) }
+                } else {
+                    for i in 0..<p { dst[i] = src[i] + b }
+                }
+            }
+        }
+        n0 += nb
+    }
+}
+
+/// Convolution backward over `batch` images: accumulates `gradWeight` and `gradBias`, and writes
+/// `gradInput` when it is given.
+///
+/// `gradOutput` is N·O·P (already multiplied by the ReLU mask, if any); `gradWeight` O·CKK and
+/// `gradBias` O are **added to** (zero them first for a fresh gradient); `gradInput`, N·C·H·W, is
+/// overwritten. Pass `nil` for the network's input, whose gradient nobody needs. `workspace` as in
+/// `conv2dForward`. Matches `torch.nn.grad.conv2d_weight` / `conv2d_input` and PyTorch's bias
+/// gradient (sum over N and positions).
+public func conv2dBackward(
+    input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
+    weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+    gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>
+) {
+    let (o, p, ckk) = (g.outChannels, g.outputPlane, g.columnRows)
+    let chunk = conv2dChunkSize(geometry: g, batch: batch)
+    let col = workspace
+    let wide = workspace + chunk * p * ckk
+    var n0 = 0
+    while n0 < batch {
+        let nb = min(chunk, batch - n0)
+        let ld = nb * p
+        let grad: UnsafePointer<Float>
+        if nb == 1 {
+            grad = gradOutput + n0 * g.outputImageSize
+        } else {
+            for j in 0..<nb {
+                let image = gradOutput + (n0 + j) * g.outputImageSize
+                for oc in 0..<o { (wide + oc * ld + j * p).update(from: image + oc * p, count: p) }
+            }
+            grad = UnsafePointer(wide)
+        }
+        for oc in 0..<o {
+            let row = grad + oc * ld
+            var s: Float = 0
+            for i in 0..<ld { s += row[i] }
+            gradBias[oc] += s
+        }
+        for j in 0..<nb {
+            im2col(input + (n0 + j) * g.inputImageSize, geometry: g, into: col + j * p, ldCol: ld)
+        }
+        // gradWeight[O, CKK] += grad[O, nb·P] · colᵀ
+        gemm(transB: true, m: o, n: ckk, k: ld, a: grad, lda: ld, b: col, ldb: ld,
+             beta: 1, c: gradWeight, ldc: ckk)
+        if let gradInput {
+            // gradCol[CKK, nb·P] = weightᵀ · grad, reusing the column buffer.
+            gemm(transA: true, m: ckk, n: ld, k: o, a: weight, lda: ckk, b: grad, ldb: ld,
+                 c: col, ldc: ld)
+            for j in 0..<nb {
+                col2im(col + j * p, ldCol: ld, geometry: g, into: gradInput + (n0 + j) * g.inputImageSize)
+            }
+        }
+        n0 += nb
+    }
+}
+
+extension Conv2dGeometry {
+    /// The geometry of `weight` (OIHW) applied to `input` (NCHW); the channel counts must agree.
+    public init(input: Tensor, weight: Tensor, stride: Int = 1, padding: Int = 0) {
+        precondition(input.rank == 4 && weight.rank == 4, "conv2d wants NCHW input and OIHW weight")
+        precondition(input.shape[1] == weight.shape[1],
+                     "conv2d input has \(input.shape[1]) channels, weight expects \(weight.shape[1])")
+        self.init(
+            inChannels: weight.shape[1], outChannels: weight.shape[0],
+            kernelHeight: weight.shape[2], kernelWidth: weight.shape[3],
+            stride: stride, padding: padding, inputHeight: input.shape[2], inputWidth: input.shape[3])
+    }
+}
+
+/// Convolution forward on tensors: input (N, C, H, W), weight (O, C, kh, kw), bias (O) → (N, O, OH, OW).
+///
+/// Allocates its output and workspace; the training loop uses the pointer form with buffers it keeps.
+/// Matches `torch.nn.functional.conv2d(input, weight, bias, stride=stride, padding=padding)`.
+public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
+    let g = Conv2dGeometry(input: input, weight: weight, stride: stride, padding: padding)
+    precondition(bias.shape == [g.outChannels], "conv2d bias shape \(bias.shape), expected [\(g.outChannels)]")
+    let n = input.shape[0]
+    var output = Tensor(shape: [n, g.outChannels, g.outputHeight, g.outputWidth])
+    var workspace = [Float](repeating: 0, count: conv2dWorkspaceSize(geometry: g, batch: n))
+    input.scalars.withUnsafeBufferPointer { x in
+        weight.scalars.withUnsafeBufferPointer { w in
+            bias.scalars.withUnsafeBufferPointer { b in
+                output.scalars.withUnsafeMutableBufferPointer { y in
+                    workspace.withUnsafeMutableBufferPointer { ws in
+                        conv2dForward(
+                            input: x.baseAddress!, batch: n, geometry: g, weight: w.baseAddress!,
+                            bias: b.baseAddress!, output: y.baseAddress!, workspace: ws.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
+    return output
+}
+
+/// Convolution backward on tensors: from `gradOutput` (N, O, OH, OW) to the gradients of the
+/// input (N, C, H, W) when `needsGradInput`, the weight (O, C, kh, kw) and the bias (O).
+///
+/// Matches the gradients autograd gives for `torch.nn.functional.conv2d`.
+public func conv2dBackward(
+    input: Tensor, weight: Tensor, gradOutput: Tensor, stride: Int = 1, padding: Int = 0,
+    needsGradInput: Bool = true
+) -> (gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor) {
+    let g = Conv2dGeometry(input: input, weight: weight, stride: stride, padding: padding)
+    let n = input.shape[0]
+    precondition(gradOutput.shape == [n, g.outChannels, g.outputHeight, g.outputWidth],
+                 "conv2d gradOutput shape \(gradOutput.shape)")
+    var gradWeight = Tensor(shape: weight.shape)
+    var gradBias = Tensor(shape: [g.outChannels])
+    var gradInput = Tensor(shape: needsGradInput ? input.shape : [0])
+    var workspace = [Float](repeating: 0, count: conv2dWorkspaceSize(geometry: g, batch: n))
+    input.scalars.withUnsafeBufferPointer { x in
+        weight.scalars.withUnsafeBufferPointer { w in
+            gradOutput.scalars.withUnsafeBufferPointer { gy in
+                gradWeight.scalars.withUnsafeMutableBufferPointer { gw in
+                    gradBias.scalars.withUnsafeMutableBufferPointer { gb in
+                        gradInput.scalars.withUnsafeMutableBufferPointer { gx in
+                            workspace.withUnsafeMutableBufferPointer { ws in
+                                conv2dBackward(
+                                    input: x.baseAddress!, batch: n, geometry: g, weight: w.baseAddress!,
+                                    gradOutput: gy.baseAddress!, gradWeight: gw.baseAddress!,
+                                    gradBias: gb.baseAddress!,
+                                    gradInput: needsGradInput ? gx.baseAddress! : nil,
+                                    workspace: ws.baseAddress!)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (needsGradInput ? gradInput : nil, gradWeight, gradBias)
+}

@@ -1,0 +1,34 @@
+// Rectified linear unit, forward and backward, elementwise on any shape.
+
+/// `max(0, x)` elementwise, any shape. Matches `torch.relu` (NaN stays NaN).
+public func reluForward(_ input: Tensor) -> Tensor {
+    Tensor(shape: input.shape, scalars: input.scalars.map { $0 < 0 ? 0 : $0 })
+}
+
+/// The gradient of ReLU given its **output**: `gradOutput` where `output > 0`, else 0.
+///
+/// Using the output rather than the input is exact because `relu(x) > 0 ⇔ x > 0`. At `x = 0` the
+/// gradient is 0, as in PyTorch (`threshold_backward`).
+public func reluBackward(gradOutput: Tensor, output: Tensor) -> Tensor {
+    precondition(gradOutput.shape == output.shape, "relu backward shapes \(gradOutput.shape) and \(output.shape)")
+    var grad = gradOutput
+    reluBackwardInPlace(grad: &grad.scalars, output: output.scalars)
+    return grad
+}
+
+/// Multiplies `grad` by the ReLU mask of `output` in place (zero where `output ≤ 0`).
+@inlinable
+public func reluBackwardInPlace(grad: inout [Float], output: [Float]) {
+    precondition(grad.count == output.count)
+    grad.withUnsafeMutableBufferPointer { g in
+        output.withUnsafeBufferPointer { y in
+            reluMask(grad: g.baseAddress!, output: y.baseAddress!, count: g.count)
+        }
+    }
+}
+
+/// Pointer form of the ReLU mask: `grad[i] = output[i] > 0 ? grad[i] : 0` for `count` values.
+@inlinable
+public func reluMask(grad: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count where !(output[i] > 0) { grad[i] = 0 }
+}
