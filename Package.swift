@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore", "NNTestSupport"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData"]),
         .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
-        .testTarget(name: "DigitImageTests", dependencies: ["DigitImage"]),
+        .testTarget(name: "DigitImageTests", dependencies: ["DigitImage"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

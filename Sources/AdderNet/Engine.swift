@@ -1,0 +1,354 @@
+// Forward and backward passes of the whole network over a batch, split across worker threads.
+//
+// Each worker takes a contiguous slice of the batch and runs the CNN forward and backward on it
+// with buffers it allocated once, calling BLAS with one thread; the workers' gradients are then
+// summed. There is no batch-dependent layer, so the split changes only the order of floating-point
+// additions. The adder (35 values) runs on the whole batch on the calling thread.
+//
+// Shape letters: N batch, n a worker's slice, C channels, H×W image, P = OH·OW.
+import Dispatch
+import Foundation
+import NNCore
+
+/// What one forward pass produced for a batch.
+public struct ForwardResult: Sendable {
+    /// Class scores before softmax, (N, 10).
+    public var logits: Tensor
+    /// The predicted digit per image, `argmax(logits)` (first on ties).
+    public var digits: [Int]
+    /// The adder's predicted sum per image, (N).
+    public var sums: Tensor
+}
+
+/// Losses and gradients of one training step.
+public struct StepResult: Sendable {
+    /// The forward pass's outputs.
+    public var forward: ForwardResult
+    /// Cross-entropy of the logits against the labels, mean over the batch, in nats.
+    public var crossEntropy: Float
+    /// Mean squared error of the sums against label + addend.
+    public var mse: Float
+    /// `weights.crossEntropy · crossEntropy + weights.mse · mse`, the loss that was differentiated.
+    public var loss: Float
+    /// Gradient of `loss` for every parameter, in `AdderNetwork.parameterNames` order.
+    public var gradients: [Tensor]
+}
+
+/// The two loss weights: total loss = crossEntropy·CE + mse·MSE (both 1 in the seed).
+public struct LossWeights: Sendable, Equatable, Codable {
+    /// Weight of the classification loss.
+    public var crossEntropy: Float
+    /// Weight of the addition loss.
+    public var mse: Float
+    /// Creates weights; the seed uses 1 and 1.
+    public init(crossEntropy: Float = 1, mse: Float = 1) {
+        self.crossEntropy = crossEntropy
+        self.mse = mse
+    }
+}
+
+/// Buffers for one worker's slice of a batch, allocated once for the largest slice.
+final class WorkerBuffers: @unchecked Sendable {
+    let capacity: Int
+    /// Post-ReLU outputs of each convolution (the last, conv6, holds the logits), and the pool output.
+    var activations: [UnsafeMutablePointer<Float>]
+    var pooled: UnsafeMutablePointer<Float>
+    var poolIndices: UnsafeMutablePointer<Int32>
+    var gradA: UnsafeMutablePointer<Float>
+    var gradB: UnsafeMutablePointer<Float>
+    var workspace: UnsafeMutablePointer<Float>
+    /// Gradients of the CNN's parameters, one flat buffer, in parameter order.
+    var gradients: UnsafeMutablePointer<Float>
+    let gradientCount: Int
+
+    static let poolGeometry = (planes: 64, size: 22, out: 11)
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        activations = AdderNetwork.convs.map { .allocate(capacity: capacity * $0.geometry.outputImageSize) }
+        let poolSize = Self.poolGeometry.planes * Self.poolGeometry.out * Self.poolGeometry.out
+        pooled = .allocate(capacity: capacity * poolSize)
+        poolIndices = .allocate(capacity: capacity * poolSize)
+        let largest = AdderNetwork.convs.map { max($0.geometry.inputImageSize, $0.geometry.outputImageSize) }.max()!
+        gradA = .allocate(capacity: capacity * largest)
+        gradB = .allocate(capacity: capacity * largest)
+        let workspaceSize = AdderNetwork.convs.map { conv2dWorkspaceSize(geometry: $0.geometry, batch: capacity) }.max()!
+        workspace = .allocate(capacity: workspaceSize)
+        gradientCount = AdderNetwork.parameterShapes[..<AdderNetwork.adderParameterStart].reduce(0) { $0 + $1.reduce(1, *) }
+        gradients = .allocate(capacity: gradientCount)
+    }
+
+    deinit {
+        activations.forEach { $0.deallocate() }
+        for p in [pooled, gradA, gradB, workspace, gradients] { p.deallocate() }
+        poolIndices.deallocate()
+    }
+}
+
+/// Runs the network forward (and backward) on batches, splitting each batch across worker threads.
+///
+/// Create one engine per training run or server: it keeps its buffers between calls and grows them
+/// when a larger batch arrives. Not safe to call from two threads at once (it is a class with mutable
+/// buffers); the server serialises calls or keeps one engine per concurrent request.
+public final class AdderEngine: @unchecked Sendable {
+    /// Worker threads per batch (each with one BLAS thread).
+    public let threads: Int
+    private var workers: [WorkerBuffers] = []
+
+    /// An engine with `threads` workers; 0 means one per active processor core.
+    public init(threads: Int = 0) {
+        let cores = ProcessInfoCores.active
+        self.threads = threads > 0 ? threads : cores
+        BLASThreads.set(1)
+    }
+
+    private func prepare(batch: Int) -> [Range<Int>] {
+        let parts = min(threads, max(1, batch))
+        let base = batch / parts, extra = batch % parts
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for i in 0..<parts {
+            let size = base + (i < extra ? 1 : 0)
+            ranges.append(start..<(start + size))
+            start += size
+        }
+        let largest = ranges.map(\.count).max() ?? 0
+        if workers.count < parts || workers.contains(where: { $0.capacity < largest }) {
+            workers = (0..<parts).map { _ in WorkerBuffers(capacity: max(largest, 1)) }
+        }
+        return ranges
+    }
+
+    /// Predicts digits and sums for a batch. `images` is (N, 1, 28, 28), normalized as in training;
+    /// `addends` has N integers. Matches the seed's `model(x1, x2)` in eval mode.
+    public func forward(_ network: AdderNetwork, images: Tensor, addends: [Int]) -> ForwardResult {
+        let n = images.shape[0]
+        precondition(images.shape == [n, 1, AdderNetwork.imageSize, AdderNetwork.imageSize] && addends.count == n)
+        var logits = Tensor(shape: [n, AdderNetwork.classes])
+        let ranges = prepare(batch: n)
+        network.withParameterPointers { params in
+            images.scalars.withUnsafeBufferPointer { x in
+                logits.scalars.withUnsafeMutableBufferPointer { out in
+                    let shared = Unchecked((params, x.baseAddress!, out.baseAddress!))
+                    let workers = self.workers
+                    DispatchQueue.concurrentPerform(iterations: ranges.count) { w in
+                        let (params, xp, op) = shared.value
+                        let r = ranges[w]
+                        guard !r.isEmpty else { return }
+                        Self.cnnForward(params, input: xp + r.lowerBound * 784, count: r.count, buffers: workers[w])
+                        (op + r.lowerBound * 10).update(from: workers[w].activations.last!, count: r.count * 10)
+                    }
+                }
+            }
+        }
+        let digits = argmax(logits)
+        let (sums, _) = Self.adderForward(network, digits: digits, addends: addends)
+        return ForwardResult(logits: logits, digits: digits, sums: sums)
+    }
+
+    /// One training step's forward and backward: losses and the gradient of
+    /// `weights.crossEntropy · CE(logits, labels) + weights.mse · MSE(sums, labels + addends)`.
+    ///
+    /// The CNN's gradients come from cross-entropy only and the adder's from MSE only, because the
+    /// argmax between them has no gradient (as in the seed). Losses are means over the batch.
+    /// Throws `ShapeError` when a label is outside 0...9 or the counts differ.
+    public func step(
+        _ network: AdderNetwork, images: Tensor, addends: [Int], labels: [Int],
+        weights: LossWeights = LossWeights()
+    ) throws -> StepResult {
+        let n = images.shape[0]
+        precondition(images.shape == [n, 1, AdderNetwork.imageSize, AdderNetwork.imageSize])
+        guard addends.count == n, labels.count == n else {
+            throw ShapeError.mismatch(operation: "step", expected: [n], found: [min(addends.count, labels.count)])
+        }
+        for (i, t) in labels.enumerated() where t < 0 || t >= AdderNetwork.classes {
+            throw ShapeError.targetOutOfRange(operation: "crossEntropy", index: i, target: t, classes: AdderNetwork.classes)
+        }
+        let ranges = prepare(batch: n)
+        var logits = Tensor(shape: [n, AdderNetwork.classes])
+        var ceSums = [Double](repeating: 0, count: ranges.count)
+        let ceScale = weights.crossEntropy / Float(n)
+        network.withParameterPointers { params in
+            images.scalars.withUnsafeBufferPointer { x in
+                logits.scalars.withUnsafeMutableBufferPointer { out in
+                    ceSums.withUnsafeMutableBufferPointer { ce in
+                        let shared = Unchecked((params, x.baseAddress!, out.baseAddress!, ce.baseAddress!))
+                        let workers = self.workers
+                        DispatchQueue.concurrentPerform(iterations: ranges.count) { w in
+                            let (params, xp, op, cp) = shared.value
+                            let r = ranges[w]
+                            let buffers = workers[w]
+                            buffers.gradients.update(repeating: 0, count: buffers.gradientCount)
+                            guard !r.isEmpty else { return }
+                            let input = xp + r.lowerBound * 784
+                            Self.cnnForward(params, input: input, count: r.count, buffers: buffers)
+                            let z = buffers.activations.last!
+                            (op + r.lowerBound * 10).update(from: z, count: r.count * 10)
+                            cp[w] = Self.crossEntropyGradient(
+                                logits: z, labels: labels, offset: r.lowerBound, count: r.count,
+                                scale: ceScale, into: buffers.gradA)
+                            Self.cnnBackward(params, input: input, count: r.count, buffers: buffers)
+                        }
+                    }
+                }
+            }
+        }
+        var gradients = AdderNetwork.parameterShapes.map { Tensor(shape: $0) }
+        // Sum the workers' CNN gradients into the parameter-shaped tensors.
+        var offset = 0
+        for i in 0..<AdderNetwork.adderParameterStart {
+            let count = gradients[i].count
+            gradients[i].scalars.withUnsafeMutableBufferPointer { g in
+                for buffers in workers.prefix(ranges.count) {
+                    let src = buffers.gradients + offset
+                    for j in 0..<count { g[j] += src[j] }
+                }
+            }
+            offset += count
+        }
+        let digits = argmax(logits)
+        let (sums, cache) = Self.adderForward(network, digits: digits, addends: addends)
+        let targets = Tensor(shape: [n], scalars: zip(labels, addends).map { Float($0 + $1) })
+        let (mseLoss, gradSums) = try mse(predictions: sums, targets: targets)
+        let adderGrads = Self.adderBackward(
+            network, cache: cache, gradSums: gradSums.reshaped(to: [n, 1]), scale: weights.mse)
+        for (k, g) in adderGrads.enumerated() { gradients[AdderNetwork.adderParameterStart + k] = g }
+        let ce = Float(ceSums.reduce(0, +) / Double(n))
+        return StepResult(
+            forward: ForwardResult(logits: logits, digits: digits, sums: sums),
+            crossEntropy: ce, mse: mseLoss, loss: weights.crossEntropy * ce + weights.mse * mseLoss,
+            gradients: gradients)
+    }
+
+    // MARK: - CNN on one worker's slice
+
+    private static func cnnForward(_ params: [UnsafePointer<Float>], input: UnsafePointer<Float>, count n: Int, buffers: WorkerBuffers) {
+        var x = input
+        for (i, spec) in AdderNetwork.convs.enumerated() {
+            if i == AdderNetwork.convsBeforePool.count {
+                let g = WorkerBuffers.poolGeometry
+                maxPool2dForward(
+                    input: x, planes: n * g.planes, height: g.size, width: g.size,
+                    kernelSize: AdderNetwork.poolKernel, stride: AdderNetwork.poolKernel,
+                    output: buffers.pooled, indices: buffers.poolIndices)
+                x = UnsafePointer(buffers.pooled)
+            }
+            conv2dForward(
+                input: x, batch: n, geometry: spec.geometry, weight: params[2 * i], bias: params[2 * i + 1],
+                output: buffers.activations[i], workspace: buffers.workspace, fuseReLU: spec.relu)
+            x = UnsafePointer(buffers.activations[i])
+        }
+    }
+
+    /// Softmax cross-entropy for `count` rows of logits; writes `scale·(softmax − onehot)` into `grad`
+    /// and returns the summed (not averaged) loss in Double.
+    private static func crossEntropyGradient(
+        logits z: UnsafePointer<Float>, labels: [Int], offset: Int, count: Int, scale: Float,
+        into grad: UnsafeMutablePointer<Float>
+    ) -> Double {
+        let c = AdderNetwork.classes
+        let rows = Tensor(shape: [count, c], scalars: Array(UnsafeBufferPointer(start: z, count: count * c)))
+        // Reuse the one cross-entropy implementation; its gradient is (softmax − onehot)/count.
+        guard let (loss, g) = try? crossEntropy(logits: rows, targets: Array(labels[offset..<(offset + count)])) else {
+            return .nan
+        }
+        let rescale = scale * Float(count)
+        for j in 0..<(count * c) { grad[j] = g.scalars[j] * rescale }
+        return Double(loss) * Double(count)
+    }
+
+    private static func cnnBackward(_ params: [UnsafePointer<Float>], input: UnsafePointer<Float>, count n: Int, buffers: WorkerBuffers) {
+        var gradOut = buffers.gradA, spare = buffers.gradB
+        var gradientOffsets: [Int] = []
+        var offset = 0
+        for i in 0..<AdderNetwork.adderParameterStart {
+            gradientOffsets.append(offset)
+            offset += AdderNetwork.parameterShapes[i].reduce(1, *)
+        }
+        let convs = AdderNetwork.convs
+        for i in stride(from: convs.count - 1, through: 0, by: -1) {
+            let spec = convs[i]
+            if spec.relu {
+                reluMask(grad: gradOut, output: buffers.activations[i], count: n * spec.geometry.outputImageSize)
+            }
+            let afterPool = i == AdderNetwork.convsBeforePool.count
+            let layerInput: UnsafePointer<Float> =
+                i == 0 ? input : afterPool ? UnsafePointer(buffers.pooled) : UnsafePointer(buffers.activations[i - 1])
+            conv2dBackward(
+                input: layerInput, batch: n, geometry: spec.geometry, weight: params[2 * i],
+                gradOutput: gradOut, gradWeight: buffers.gradients + gradientOffsets[2 * i],
+                gradBias: buffers.gradients + gradientOffsets[2 * i + 1],
+                gradInput: i == 0 ? nil : spare, workspace: buffers.workspace)
+            swap(&gradOut, &spare)
+            if afterPool {
+                let g = WorkerBuffers.poolGeometry
+                maxPool2dBackward(
+                    gradOutput: gradOut, indices: buffers.poolIndices, planes: n * g.planes,
+                    height: g.size, width: g.size, outputHeight: g.out, outputWidth: g.out, gradInput: spare)
+                swap(&gradOut, &spare)
+            }
+        }
+    }
+
+    // MARK: - Adder on the whole batch
+
+    struct AdderCache {
+        var inputs: [Tensor]  // the input of input2, layer1, out2
+    }
+
+    /// The adder on (argmax digit, integer) pairs: (N, 2) → input2 → layer1 → out2 → (N).
+    static func adderForward(_ network: AdderNetwork, digits: [Int], addends: [Int]) -> (Tensor, AdderCache) {
+        let n = digits.count
+        var x = Tensor(shape: [n, 2], scalars: zip(digits, addends).flatMap { [Float($0), Float($1)] })
+        var inputs: [Tensor] = []
+        for k in 0..<AdderNetwork.linears.count {
+            inputs.append(x)
+            let p = AdderNetwork.adderParameterStart + 2 * k
+            x = linearForward(input: x, weight: network.parameters[p], bias: network.parameters[p + 1])
+        }
+        return (x.reshaped(to: [n]), AdderCache(inputs: inputs))
+    }
+
+    static func adderBackward(_ network: AdderNetwork, cache: AdderCache, gradSums: Tensor, scale: Float) -> [Tensor] {
+        var grads: [Tensor] = []
+        var g = gradSums
+        if scale != 1 { g.scalars = g.scalars.map { $0 * scale } }
+        for k in stride(from: AdderNetwork.linears.count - 1, through: 0, by: -1) {
+            let p = AdderNetwork.adderParameterStart + 2 * k
+            let back = linearBackward(input: cache.inputs[k], weight: network.parameters[p], gradOutput: g)
+            grads.insert(contentsOf: [back.gradWeight, back.gradBias], at: 0)
+            g = back.gradInput
+        }
+        return grads
+    }
+}
+
+extension AdderNetwork {
+    /// Calls `body` with a read-only pointer to every parameter's storage, in parameter order.
+    func withParameterPointers<R>(_ body: ([UnsafePointer<Float>]) -> R) -> R {
+        func nest(_ index: Int, _ acc: [UnsafePointer<Float>]) -> R {
+            if index == parameters.count { return body(acc) }
+            return parameters[index].scalars.withUnsafeBufferPointer { nest(index + 1, acc + [$0.baseAddress!]) }
+        }
+        return nest(0, [])
+    }
+}
+
+/// Carries raw pointers into worker closures: each worker writes only its own slice of a batch,
+/// which the compiler cannot see.
+struct Unchecked<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// The number of cores this process may use.
+enum ProcessInfoCores {
+    static var active: Int {
+        #if canImport(Glibc)
+        let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return max(1, n)
+        #else
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        #endif
+    }
+}
