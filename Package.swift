@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "MNISTData",
             dependencies: [
-                "CZlib",
+                "NNCore", "CZlib",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources/mnist")]),
@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "NNTestSupport", dependencies: ["NNCore"]),
 
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore", "NNTestSupport"]),
-        .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData"]),
+        .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "NNCore", "NNTestSupport"]),
         .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
         .testTarget(name: "DigitImageTests", dependencies: ["DigitImage"], exclude: ["Fixtures"]),
     ],
