@@ -1,0 +1,76 @@
+// Test-set metrics: both accuracies over every item actually seen, the confusion matrix, and the
+// average losses.
+import Foundation
+import MNISTData
+import NNCore
+
+/// The metrics of a network on a dataset.
+public struct Evaluation: Codable, Sendable, Equatable {
+    /// Items evaluated (10,000 for the MNIST test split): every accuracy divides by this.
+    public var count: Int
+    /// Fraction of items whose argmax digit equals the label.
+    public var classificationAccuracy: Double
+    /// Fraction of items whose predicted sum, rounded to the nearest integer, equals label + addend.
+    public var additionAccuracy: Double
+    /// Mean cross-entropy of the logits, in nats.
+    public var crossEntropy: Double
+    /// Mean squared error of the predicted sums.
+    public var mse: Double
+    /// `confusion[label][predicted]`: counts of each (true, predicted) digit pair; sums to `count`.
+    public var confusion: [[Int]]
+    /// Dataset indices of the items whose digit was predicted wrong, in order.
+    public var misclassified: [Int]
+    /// The predicted digit of every item, in dataset order.
+    public var predictedDigits: [Int]
+
+    /// Classification accuracy per true digit (nil for a digit with no items).
+    public var perDigitAccuracy: [Double?] {
+        confusion.enumerated().map { digit, row in
+            let total = row.reduce(0, +)
+            return total == 0 ? nil : Double(row[digit]) / Double(total)
+        }
+    }
+}
+
+/// Runs the network over `dataset` in order, in batches of `batchSize`, and gathers its metrics.
+///
+/// The accuracies divide by the number of items seen (a last partial batch counts its true size).
+/// Throws `ShapeError` only if the dataset holds a label outside 0...9 (it cannot after loading).
+/// Matches the seed's test loop, without its division by batches × batch size.
+public func evaluate(
+    _ network: AdderNetwork, on dataset: AdderDataset, engine: AdderEngine, batchSize: Int = 1000
+) throws -> Evaluation {
+    var confusion = [[Int]](repeating: [Int](repeating: 0, count: AdderNetwork.classes), count: AdderNetwork.classes)
+    var addition = AccuracyMeter()
+    var ceTotal = 0.0, mseTotal = 0.0
+    var misclassified: [Int] = []
+    var predicted: [Int] = []
+    predicted.reserveCapacity(dataset.count)
+    for batch in try dataset.batches(batchSize: batchSize, shuffle: false) {
+        let out = engine.forward(network, images: batch.images, addends: batch.addends)
+        let ce = try crossEntropy(logits: out.logits, targets: batch.labels)
+        let targets = Tensor(shape: [batch.count], scalars: batch.sums.map(Float.init))
+        let m = try mse(predictions: out.sums, targets: targets)
+        ceTotal += Double(ce.loss) * Double(batch.count)
+        mseTotal += Double(m.loss) * Double(batch.count)
+        addition.update(predictions: out.sums.scalars.map(roundedSum), targets: batch.sums)
+        for (i, (digit, label)) in zip(out.digits, batch.labels).enumerated() {
+            confusion[label][digit] += 1
+            if digit != label { misclassified.append(batch.indices[i]) }
+        }
+        predicted += out.digits
+    }
+    let n = max(1, addition.seen)
+    let correct = (0..<AdderNetwork.classes).reduce(0) { $0 + confusion[$1][$1] }
+    return Evaluation(
+        count: addition.seen, classificationAccuracy: Double(correct) / Double(n),
+        additionAccuracy: addition.accuracy, crossEntropy: ceTotal / Double(n), mse: mseTotal / Double(n),
+        confusion: confusion, misclassified: misclassified, predictedDigits: predicted)
+}
+
+/// The integer a predicted sum stands for: the nearest one (halves away from zero); a non-finite
+/// prediction maps to −1, which never equals a true sum.
+public func roundedSum(_ value: Float) -> Int {
+    guard value.isFinite, abs(value) < 1e9 else { return -1 }
+    return Int(value.rounded())
+}

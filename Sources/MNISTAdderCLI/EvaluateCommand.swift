@@ -1,0 +1,49 @@
+// `mnist-adder evaluate`: the test metrics of a checkpoint, ours or PyTorch's.
+import AdderNet
+import ArgumentParser
+import Foundation
+import MNISTData
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Test-set metrics of a checkpoint (written by mnist-adder or by PyTorch for the seed network).")
+
+    @Option(help: "A model.safetensors file.") var checkpoint: String
+    @Option(help: "Range of the test integers, as LO...HI.") var addendRange = AddendRange(AdderDataset.defaultAddendRange)
+    @Option(help: "Images per forward pass.") var batchSize = 1000
+    @Option(help: "Worker threads (default: one per core).") var threads = 0
+    @Flag(help: "Print the metrics as JSON.") var json = false
+    @OptionGroup var data: DataOptions
+
+    struct Output: Encodable {
+        let checkpoint: String
+        let count: Int
+        let classificationAccuracy: Double
+        let additionAccuracy: Double
+        let crossEntropy: Double
+        let mse: Double
+        let perDigitAccuracy: [Double?]
+        let confusion: [[Int]]
+    }
+
+    func run() throws {
+        guard batchSize >= 1 else {
+            throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)")
+        }
+        let (network, _) = try Checkpoint.load(contentsOf: URL(fileURLWithPath: checkpoint))
+        let test = try AdderDataset.load(.test, from: data.directory, addendRange: addendRange.range, seed: 0)
+        let e = try evaluate(network, on: test, engine: AdderEngine(threads: threads), batchSize: batchSize)
+        if json {
+            print(try prettyJSON(Output(
+                checkpoint: checkpoint, count: e.count, classificationAccuracy: e.classificationAccuracy,
+                additionAccuracy: e.additionAccuracy, crossEntropy: e.crossEntropy, mse: e.mse,
+                perDigitAccuracy: e.perDigitAccuracy, confusion: e.confusion)))
+            return
+        }
+        print("Test set, \(e.count) images: classification accuracy \(percent(e.classificationAccuracy)), "
+              + "addition accuracy \(percent(e.additionAccuracy))")
+        print(String(format: "cross-entropy %.4f nats, MSE %.4f", e.crossEntropy, e.mse))
+        print(perDigitTable(e))
+    }
+}

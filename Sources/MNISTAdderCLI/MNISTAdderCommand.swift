@@ -1,0 +1,14 @@
+// `mnist-adder`: train the two-input network, evaluate a checkpoint, predict a user's digit,
+// draw a run's pictures, fetch MNIST, serve a drawing page.
+import ArgumentParser
+
+@main
+struct MNISTAdderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mnist-adder",
+        abstract: "Reads an MNIST digit and adds an integer to it: a CNN classifies, a tiny linear net adds.",
+        subcommands: [
+            TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ReportCommand.self,
+            SummaryCommand.self, DownloadCommand.self,
+        ])
+}

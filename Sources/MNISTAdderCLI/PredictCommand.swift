@@ -1,0 +1,100 @@
+// `mnist-adder predict`: the digit, the ten probabilities and the sum for a user's own image
+// (PNG) or an MNIST test image.
+import AdderNet
+import ArgumentParser
+import DigitImage
+import Foundation
+import MNISTData
+import NNCore
+
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict the digit and the sum for PNG images or MNIST test images.",
+        discussion: """
+            A PNG of any kind (gray, RGB, palette, with or without transparency, any size) is prepared as MNIST's
+            digits were: transparency composited, dark-on-light inverted, cropped, scaled into 20×20, centered by
+            its center of mass in 28×28, then normalized as in training. A blank image is reported as blank.
+            """)
+
+    @Option(help: "A model.safetensors file.") var checkpoint: String
+    @Option(name: .customLong("image"), help: "A PNG image of one digit (repeat for several).") var images: [String] = []
+    @Option(name: .customLong("test-index"), help: "An MNIST test image by index 0..<10000 (repeat for several).")
+    var testIndices: [Int] = []
+    @Option(help: "The integer to add to the digit.") var addend = 0
+    @Flag(help: "Print the predictions as JSON.") var json = false
+    @OptionGroup var data: DataOptions
+
+    struct Prediction: Encodable {
+        let source: String
+        let blank: Bool
+        let digit: Int?
+        let probabilities: [Float]?
+        let addend: Int
+        let sum: Float?
+        let roundedSum: Int?
+        let label: Int?
+    }
+
+    func run() throws {
+        guard !images.isEmpty || !testIndices.isEmpty else {
+            throw ValidationError("give at least one --image FILE or --test-index N")
+        }
+        guard (0...AdderDataset.maximumAddend).contains(addend) else {
+            throw CommandError("--addend: expected 0...\(AdderDataset.maximumAddend), found \(addend)")
+        }
+        let (network, _) = try Checkpoint.load(contentsOf: URL(fileURLWithPath: checkpoint))
+        var inputs: [(source: String, pixels: [UInt8]?, label: Int?)] = []
+        for path in images {
+            let bytes: [UInt8]
+            do {
+                bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw CommandError("cannot read image \(path): \(error.localizedDescription)")
+            }
+            let digit = DigitPreprocessor.mnistPixels(from: try PNGCodec.decode(bytes, source: path))
+            inputs.append((path, digit.isBlank ? nil : digit.pixels, nil))
+        }
+        if !testIndices.isEmpty {
+            let test = try MNIST.load(.test, from: data.directory)
+            for index in testIndices {
+                guard (0..<test.count).contains(index) else {
+                    throw CommandError("--test-index: expected 0..<\(test.count), found \(index)")
+                }
+                inputs.append(("test[\(index)]", Array(test.image(at: index)), Int(test.labels[index])))
+            }
+        }
+        let drawn = inputs.filter { $0.pixels != nil }
+        var results: [String: (digit: Int, probabilities: [Float], sum: Float)] = [:]
+        if !drawn.isEmpty {
+            let images = MNISTNormalization.images(drawn.flatMap { $0.pixels! })
+            let out = AdderEngine().forward(network, images: images, addends: Array(repeating: addend, count: drawn.count))
+            let probabilities = softmax(out.logits)
+            for (i, input) in drawn.enumerated() {
+                results[input.source] = (
+                    out.digits[i], Array(probabilities.scalars[(i * 10)..<((i + 1) * 10)]), out.sums.scalars[i])
+            }
+        }
+        let predictions = inputs.map { input in
+            let r = results[input.source]
+            return Prediction(
+                source: input.source, blank: r == nil, digit: r?.digit, probabilities: r?.probabilities,
+                addend: addend, sum: r?.sum, roundedSum: r.map { roundedSum($0.sum) }, label: input.label)
+        }
+        if json {
+            print(try prettyJSON(predictions))
+            return
+        }
+        for p in predictions {
+            guard let digit = p.digit, let probabilities = p.probabilities, let sum = p.sum else {
+                print("\(p.source): blank image, no digit found")
+                continue
+            }
+            let label = p.label.map { " (true digit \($0))" } ?? ""
+            print("\(p.source): digit \(digit)\(label), \(digit) + \(addend) = \(roundedSum(sum)) "
+                  + String(format: "(sum %.3f)", sum))
+            print("  probabilities: " + probabilities.enumerated().map { String(format: "%d:%.3f", $0, $1) }
+                .joined(separator: " "))
+        }
+    }
+}

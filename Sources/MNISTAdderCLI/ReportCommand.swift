@@ -1,0 +1,34 @@
+// `mnist-adder report RUN_DIR`: the pictures of an existing run.
+import AdderNet
+import ArgumentParser
+import Foundation
+import MNISTData
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Draw a run's pictures: curves, confusion matrix, misclassified digits and report.html.")
+
+    @Argument(help: "A folder written by `mnist-adder train`.") var runDirectory: String
+    @OptionGroup var data: DataOptions
+
+    func run() throws {
+        let folder = URL(fileURLWithPath: runDirectory)
+        let historyURL = folder.appendingPathComponent(Trainer.FileName.historyJSON)
+        guard let historyData = try? Data(contentsOf: historyURL) else {
+            throw CommandError("\(folder.path) is not a training run: no readable \(Trainer.FileName.historyJSON)")
+        }
+        let history: [EpochRecord]
+        do {
+            history = try JSONDecoder().decode([EpochRecord].self, from: historyData)
+        } catch {
+            throw CommandError("\(historyURL.path) is not a history written by mnist-adder train: \(error)")
+        }
+        let (network, _) = try Checkpoint.load(contentsOf: folder.appendingPathComponent(Trainer.FileName.model))
+        let options = (try? Trainer.savedOptions(in: folder)) ?? TrainingOptions()
+        let test = try AdderDataset.load(.test, from: data.directory, addendRange: options.addendRange, seed: options.seed)
+        let evaluation = try evaluate(network, on: test, engine: AdderEngine())
+        try writeRunReport(to: folder, history: history, evaluation: evaluation, testSet: test)
+        print("Wrote curves, confusion matrix, misclassified digits and report.html in \(folder.path)")
+    }
+}

@@ -1,0 +1,80 @@
+// Options and helpers several subcommands share.
+import AdderNet
+import ArgumentParser
+import Foundation
+import MNISTData
+import NNCore
+
+/// An integer range written `LO...HI`, `LO..HI` or `LO-HI`.
+struct AddendRange: ExpressibleByArgument {
+    let range: ClosedRange<Int>
+
+    init(_ range: ClosedRange<Int>) { self.range = range }
+
+    init?(argument: String) {
+        let separators = ["...", "..", "-"]
+        for separator in separators {
+            let parts = argument.components(separatedBy: separator)
+            if parts.count == 2, let lo = Int(parts[0].trimmingCharacters(in: .whitespaces)),
+               let hi = Int(parts[1].trimmingCharacters(in: .whitespaces)) {
+                guard lo <= hi else { return nil }
+                self.range = lo...hi
+                return
+            }
+        }
+        return nil
+    }
+
+    var defaultValueDescription: String { "\(range.lowerBound)...\(range.upperBound)" }
+}
+
+/// Data options shared by `train`, `evaluate` and `predict`.
+struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Folder of MNIST-format IDX files (raw or .gz) to use instead of the bundled MNIST.",
+        discussion: "Also read from the environment variable \(MNIST.dataDirectoryEnvironmentVariable); the option wins."))
+    var dataDir: String?
+
+    var directory: URL? { MNIST.dataDirectory(option: dataDir) }
+}
+
+/// A thrown error that the command line prints as one line.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// True when standard error is a terminal (progress bars go there).
+var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+/// A percentage with two decimals: 0.99312 → "99.31%".
+func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
+
+/// JSON text of a value, keys sorted, pretty-printed.
+func prettyJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// The per-digit accuracy table: one line per digit with its count and accuracy.
+func perDigitTable(_ evaluation: Evaluation) -> String {
+    var lines = ["digit  images  classification"]
+    for (digit, row) in evaluation.confusion.enumerated() {
+        let total = row.reduce(0, +)
+        let accuracy = evaluation.perDigitAccuracy[digit].map(percent) ?? "-"
+        lines.append(String(format: "%5d  %6d  ", digit, total) + accuracy.leftPadded(to: 14))
+    }
+    return lines.joined(separator: "\n")
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}

@@ -1,0 +1,175 @@
+// `mnist-adder train`: the seed's job, 10 epochs of cross-entropy + MSE on the bundled MNIST,
+// then both accuracies on the 10,000 test images.
+import AdderNet
+import ArgumentParser
+import DigitImage
+import Foundation
+import MNISTData
+import NNCore
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the network and report both accuracies on the test set.",
+        discussion: """
+            With no options this is the seed's run on the bundled MNIST: 10 epochs, loss = cross-entropy + MSE.
+            After every epoch the model, the optimizer state and the history are written atomically into the
+            output folder, with pictures of the run (curves, confusion matrix, misclassified digits, report.html).
+            """)
+
+    @Option(help: "Passes over the training set.") var epochs: Int?
+    @Option(help: "Images per optimizer step.") var batchSize: Int?
+    @Option(help: "Learning rate (the peak of the one-cycle schedule).") var learningRate: Float?
+    @Option(help: "adam, adamw or sgd (Nesterov, momentum 0.9).") var optimizer: OptimizerKind?
+    @Option(help: "onecycle, step or constant.") var schedule: ScheduleKind?
+    @Option(help: "L2 weight decay (decoupled for adamw).") var weightDecay: Float?
+    @Option(help: "Seeds the weights, the integers and the shuffling.") var seed: UInt64?
+    @Option(help: "Weights of cross-entropy and MSE in the loss, as CE,MSE.") var lossWeights: String?
+    @Option(help: "Range of the integer added to the digit, as LO...HI.") var addendRange: AddendRange?
+    @Option(help: "Train on the first N training images only (quick runs).") var limit: Int?
+    @Option(help: "Worker threads (default: one per core).") var threads: Int?
+    @Flag(help: "Drop the last partial batch of each epoch.") var dropLast = false
+    @Option(help: "Folder for the checkpoint, history and pictures (default: runs/<date-time>).") var output: String?
+    @Option(help: "Continue the run saved in this folder, with its own options.") var resume: String?
+    @OptionGroup var data: DataOptions
+
+    func run() throws {
+        let trainer: Trainer
+        let outputDirectory: URL
+        if let resume {
+            let folder = URL(fileURLWithPath: resume)
+            let saved = try Trainer.savedOptions(in: folder)
+            let (train, test) = try loadData(saved)
+            trainer = try Trainer.resume(from: folder, trainSet: train, testSet: test)
+            outputDirectory = output.map { URL(fileURLWithPath: $0) } ?? folder
+            print("Resuming \(folder.path) after epoch \(trainer.completedEpochs) of \(saved.epochs)")
+        } else {
+            let options = try makeOptions()
+            try options.validate()
+            let (train, test) = try loadData(options)
+            trainer = try Trainer(options: options, trainSet: train, testSet: test)
+            outputDirectory = URL(fileURLWithPath: output ?? Self.defaultOutput())
+            if FileManager.default.fileExists(
+                atPath: outputDirectory.appendingPathComponent(Trainer.FileName.trainingState).path) {
+                throw CommandError(
+                    "\(outputDirectory.path) already holds a training run: use --resume \(outputDirectory.path) "
+                        + "to continue it, or another --output")
+            }
+        }
+        let o = trainer.options
+        print("Training on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
+              + "\(o.epochs) epochs, batch \(o.batchSize), \(o.optimizer.rawValue) \(o.schedule.rawValue) "
+              + "lr \(o.learningRate), seed \(o.seed), \(trainer.engine.threads) threads, integers \(o.addendRange)")
+        print("epoch   loss    train class  train add   test class  test add   seconds")
+        let progress = ProgressBar(enabled: standardErrorIsTerminal)
+        try trainer.run(outputDirectory: outputDirectory) { event in
+            switch event {
+            case .batch(let epoch, let done, let total, let speed, let loss):
+                progress.update(epoch: epoch, of: o.epochs, done: done, total: total, imagesPerSecond: speed, loss: loss)
+            case .epoch(let r):
+                progress.clear()
+                let accuracies = [
+                    r.trainClassificationAccuracy, r.trainAdditionAccuracy,
+                    r.testClassificationAccuracy, r.testAdditionAccuracy,
+                ].map { percent($0).leftPadded(to: 10) }.joined(separator: "  ")
+                print(String(format: "%3d/%-3d %7.4f  ", r.epoch, o.epochs, r.loss) + accuracies
+                      + String(format: "  %7.1f", r.trainSeconds + r.testSeconds))
+            }
+        }
+        let evaluation = try evaluate(trainer.network, on: trainer.testSet, engine: trainer.engine)
+        let totalSeconds = trainer.history.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds }
+        print("")
+        print("Test set, \(evaluation.count) images: classification accuracy \(percent(evaluation.classificationAccuracy)), "
+              + "addition accuracy \(percent(evaluation.additionAccuracy))")
+        print(perDigitTable(evaluation))
+        print(String(format: "Time: %.1f s in all (%.1f s training, data waits %.2f s)", totalSeconds,
+                     trainer.history.reduce(0) { $0 + $1.trainSeconds }, trainer.history.reduce(0) { $0 + $1.dataSeconds }))
+        try writeRunReport(
+            to: outputDirectory, history: trainer.history, evaluation: evaluation, testSet: trainer.testSet)
+        let model = outputDirectory.appendingPathComponent(Trainer.FileName.model)
+        print("Wrote \(model.path), history and report.html in \(outputDirectory.path)")
+        print("Evaluate it again with: mnist-adder evaluate --checkpoint \(model.path)")
+    }
+
+    private func makeOptions() throws -> TrainingOptions {
+        var o = TrainingOptions()
+        if let epochs { o.epochs = epochs }
+        if let batchSize { o.batchSize = batchSize }
+        if let learningRate { o.learningRate = learningRate }
+        if let optimizer { o.optimizer = optimizer }
+        if let schedule { o.schedule = schedule }
+        if let weightDecay { o.weightDecay = weightDecay }
+        if let seed { o.seed = seed }
+        if let addendRange { o.addendRange = addendRange.range }
+        if let limit { o.limit = limit }
+        if let threads { o.threads = threads }
+        o.dropLast = dropLast
+        if let lossWeights {
+            let parts = lossWeights.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard parts.count == 2, let ce = parts[0], let m = parts[1] else {
+                throw TrainingError.invalidOption(name: "loss-weights", expected: "two numbers as CE,MSE", found: lossWeights)
+            }
+            o.lossWeights = LossWeights(crossEntropy: ce, mse: m)
+        }
+        return o
+    }
+
+    private func loadData(_ o: TrainingOptions) throws -> (AdderDataset, AdderDataset) {
+        let train = try AdderDataset.load(
+            .train, from: data.directory, limit: o.limit, addendRange: o.addendRange, seed: o.seed)
+        let test = try AdderDataset.load(.test, from: data.directory, addendRange: o.addendRange, seed: o.seed)
+        return (train, test)
+    }
+
+    static func defaultOutput() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        return "runs/" + formatter.string(from: Date())
+    }
+}
+
+extension OptimizerKind: ExpressibleByArgument {}
+extension ScheduleKind: ExpressibleByArgument {}
+
+/// Writes the run's pictures and report.html into `directory`.
+func writeRunReport(to directory: URL, history: [EpochRecord], evaluation: Evaluation, testSet: AdderDataset) throws {
+    let epochs = history.map {
+        EpochMetrics(
+            epoch: $0.epoch, trainLoss: $0.loss, trainClassificationAccuracy: $0.trainClassificationAccuracy,
+            trainAdditionAccuracy: $0.trainAdditionAccuracy, testClassificationAccuracy: $0.testClassificationAccuracy,
+            testAdditionAccuracy: $0.testAdditionAccuracy, seconds: $0.trainSeconds + $0.testSeconds)
+    }
+    let wrong = evaluation.misclassified.prefix(RunReport.maximumMisclassifiedShown).map { index in
+        MisclassifiedDigit(
+            pixels: Array(testSet.mnist.image(at: index)), predicted: evaluation.predictedDigits[index],
+            label: testSet.labels[index])
+    }
+    let report = try RunReport(
+        title: "mnist-adder: \(directory.lastPathComponent)", epochs: epochs, confusion: evaluation.confusion,
+        misclassified: wrong)
+    try report.write(to: directory)
+}
+
+/// A one-line progress bar on standard error, redrawn in place; silent when not on a terminal.
+final class ProgressBar {
+    let enabled: Bool
+    private var lastDraw = Date.distantPast
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(epoch: Int, of epochs: Int, done: Int, total: Int, imagesPerSecond: Double, loss: Double) {
+        guard enabled, done == total || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = Date()
+        let width = 30
+        let filled = total == 0 ? width : width * done / total
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let line = "\repoch \(epoch)/\(epochs) \(bar) "
+            + String(format: "%4d/%d  %5.0f img/s  loss %.4f ", done, total, imagesPerSecond, loss)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func clear() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: 90) + "\r").utf8))
+    }
+}

@@ -1,0 +1,143 @@
+// The whole network against PyTorch: the seed's initial weights on 8 real test images, every
+// layer's output, the logits, the sums, both losses, every gradient and one Adam and one SGD step
+// (Tests/Fixtures/parity-seed0.safetensors, written by PyTorch 2.13).
+import AdderNet
+import Foundation
+import NNCore
+import NNTestSupport
+import Testing
+
+private func expectClose(
+    _ actual: Tensor, _ expected: Tensor, atol: Float, rtol: Float, _ name: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    let report = compareClose(actual, expected, atol: atol, rtol: rtol, name: name)
+    #expect(report.passed, "\(report)", sourceLocation: sourceLocation)
+}
+
+struct ParityFixture {
+    let file: SafetensorsFile
+    let network: AdderNetwork
+    let images: Tensor
+    let addends: [Int]
+    let labels: [Int]
+
+    init() throws {
+        file = try SafetensorsFile(contentsOf: Fixtures.paritySeed0)
+        var state: [String: Tensor] = [:]
+        for name in AdderNetwork.parameterNames { state[name] = try file.float32("param." + name) }
+        network = try AdderNetwork(stateDict: state)
+        images = try file.float32("x.images", shape: [8, 1, 28, 28])
+        addends = try file.int64("x.addends", shape: [8]).map { Int($0) }
+        labels = try file.int64("x.labels", shape: [8]).map { Int($0) }
+    }
+}
+
+@Test("every layer's output matches PyTorch (rtol 1e-4, atol 1e-5)")
+func layerOutputsMatchPyTorch() throws {
+    let f = try ParityFixture()
+    var x = f.images
+    for (i, spec) in AdderNetwork.convs.enumerated() {
+        if i == AdderNetwork.convsBeforePool.count {
+            x = maxPool2dForward(input: x, kernelSize: AdderNetwork.poolKernel, stride: AdderNetwork.poolKernel).output
+            expectClose(x, try f.file.float32("act.pool"), atol: 1e-5, rtol: 1e-4, "act.pool")
+        }
+        let y = conv2dForward(input: x, weight: f.network.parameters[2 * i], bias: f.network.parameters[2 * i + 1])
+        expectClose(y, try f.file.float32("act." + spec.name), atol: 1e-5, rtol: 1e-4, "act.\(spec.name)")
+        x = spec.relu ? reluForward(y) : y
+    }
+}
+
+@Test("logits, sums, losses, every gradient and both optimizer steps match PyTorch", arguments: [1, 2, 3])
+func stepMatchesPyTorch(threads: Int) throws {
+    let f = try ParityFixture()
+    let engine = AdderEngine(threads: threads)
+    let result = try engine.step(f.network, images: f.images, addends: f.addends, labels: f.labels)
+    expectClose(result.forward.logits, try f.file.float32("y.logits"), atol: 1e-5, rtol: 1e-4, "y.logits")
+    expectClose(result.forward.sums, try f.file.float32("y.sum"), atol: 1e-5, rtol: 1e-4, "y.sum")
+    for (value, key) in [(result.crossEntropy, "y.loss_ce"), (result.mse, "y.loss_mse"), (result.loss, "y.loss")] {
+        expectClose(Tensor(shape: [], scalars: [value]), try f.file.float32(key), atol: 1e-5, rtol: 1e-4, key)
+    }
+    for (name, gradient) in zip(AdderNetwork.parameterNames, result.gradients) {
+        expectClose(gradient, try f.file.float32("grad." + name), atol: 1e-5, rtol: 1e-3, "grad.\(name)")
+    }
+
+    let shapes = AdderNetwork.parameterShapes
+    var adam = try Adam(parameterShapes: shapes, learningRate: 1e-3)
+    var adamParameters = f.network.parameters
+    adam.step(parameters: &adamParameters, gradients: result.gradients)
+    var sgd = try SGD(parameterShapes: shapes, learningRate: 0.01, momentum: 0.9)
+    var sgdParameters = f.network.parameters
+    sgd.step(parameters: &sgdParameters, gradients: result.gradients)
+    for (i, name) in AdderNetwork.parameterNames.enumerated() {
+        expectClose(adamParameters[i], try f.file.float32("adam1." + name), atol: 1e-5, rtol: 1e-3, "adam1.\(name)")
+        expectClose(sgdParameters[i], try f.file.float32("sgd1." + name), atol: 1e-5, rtol: 1e-3, "sgd1.\(name)")
+    }
+}
+
+@Test("inference gives the training pass's logits and sums, at any thread count")
+func forwardMatchesStep() throws {
+    let f = try ParityFixture()
+    let reference = try AdderEngine(threads: 1).step(f.network, images: f.images, addends: f.addends, labels: f.labels)
+    for threads in [1, 2, 4] {
+        let out = AdderEngine(threads: threads).forward(f.network, images: f.images, addends: f.addends)
+        expectClose(out.logits, reference.forward.logits, atol: 1e-6, rtol: 1e-6, "logits, \(threads) threads")
+        #expect(out.digits == reference.forward.digits)
+        #expect(out.sums == reference.forward.sums)
+    }
+}
+
+@Test("a checkpoint written and read back gives the same network; PyTorch keys are the file's names")
+func checkpointRoundTrip() throws {
+    let network = AdderNetwork(seed: 42)
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("adder-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try Checkpoint.save(network, metadata: ["epoch": "3"], to: url)
+    let (loaded, metadata) = try Checkpoint.load(contentsOf: url)
+    #expect(loaded == network)
+    #expect(metadata["epoch"] == "3")
+    #expect(try SafetensorsFile(contentsOf: url).names.sorted() == AdderNetwork.parameterNames.sorted())
+}
+
+@Test("a checkpoint with a wrong shape, a missing or an extra key is refused with the key named")
+func checkpointErrors() throws {
+    var state = AdderNetwork(seed: 1).stateDict
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("adder-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+
+    state["conv3.weight"] = Tensor(shape: [32, 16, 5, 5])
+    try Safetensors.write(state, to: dir.appendingPathComponent("shape.safetensors"))
+    #expect(throws: CheckpointError.shapeMismatch(key: "conv3.weight", expected: [32, 16, 3, 3], found: [32, 16, 5, 5])) {
+        try Checkpoint.load(contentsOf: dir.appendingPathComponent("shape.safetensors"))
+    }
+    state = AdderNetwork(seed: 1).stateDict
+    state["out2.bias"] = nil
+    try Safetensors.write(state, to: dir.appendingPathComponent("missing.safetensors"))
+    #expect(throws: CheckpointError.missingKeys(["out2.bias"])) {
+        try Checkpoint.load(contentsOf: dir.appendingPathComponent("missing.safetensors"))
+    }
+    state = AdderNetwork(seed: 1).stateDict
+    state["fc.weight"] = Tensor(shape: [2])
+    try Safetensors.write(state, to: dir.appendingPathComponent("extra.safetensors"))
+    #expect(throws: CheckpointError.unexpectedKeys(["fc.weight"])) {
+        try Checkpoint.load(contentsOf: dir.appendingPathComponent("extra.safetensors"))
+    }
+}
+
+@Test("initial weights lie within PyTorch's default bounds ±1/√fan_in and depend on the seed")
+func initialisation() {
+    let a = AdderNetwork(seed: 7), b = AdderNetwork(seed: 7), c = AdderNetwork(seed: 8)
+    #expect(a == b)
+    #expect(a != c)
+    #expect(AdderNetwork.parameterCount == 100_461)
+    for (i, shape) in AdderNetwork.parameterShapes.enumerated() {
+        let fanIn = AdderNetwork.parameterShapes[i - i % 2].dropFirst().reduce(1, *)
+        let bound = 1 / Float(fanIn).squareRoot()
+        let values = a.parameters[i].scalars
+        #expect(a.parameters[i].shape == shape)
+        #expect(values.allSatisfy { abs($0) <= bound }, "\(AdderNetwork.parameterNames[i]) outside ±\(bound)")
+        // A uniform draw over ±bound uses most of the range once there are enough values.
+        if values.count >= 100 { #expect(values.max()! > 0.9 * bound && values.min()! < -0.9 * bound) }
+    }
+}
