@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(
             name: "MNISTAdderCLI",
             dependencies: [
-                "AdderNet", "MNISTData", "DigitImage",
+                "AdderNet", "MNISTData", "DigitImage", "NNCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

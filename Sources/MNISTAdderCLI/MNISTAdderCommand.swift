@@ -1,8 +1,17 @@
 // `mnist-adder`: train the two-input network, evaluate a checkpoint, predict a user's digit,
 // draw a run's pictures, fetch MNIST, serve a drawing page.
 import ArgumentParser
+import NNCore
 
 @main
+enum Main {
+    static func main() async {
+        // Before anything else: OpenBLAS picks its kernels when it loads (see BLASKernels).
+        BLASKernels.restartWithSupportedKernelsIfNeeded()
+        await MNISTAdderCommand.main()
+    }
+}
+
 struct MNISTAdderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist-adder",

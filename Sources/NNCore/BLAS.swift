@@ -4,6 +4,7 @@
 import Accelerate
 #else
 import CBLAS
+import Foundation
 #endif
 
 /// Single-precision general matrix multiply on row-major matrices:
@@ -49,6 +50,52 @@ public enum BLASThreads {
         return 1
         #else
         return Int(openblas_get_num_threads())
+        #endif
+    }
+}
+
+/// Which of OpenBLAS's kernel sets runs, and a fix for CPUs it does not recognise.
+///
+/// Debian 12's OpenBLAS 0.3.21 is built for many CPUs and picks one kernel set when it loads.
+/// On CPUs newer than it knows (the Xeon of this project's machines reports only "Intel(R) Xeon(R)
+/// Processor") it falls back to `Prescott`, its SSE3 kernels, which run `sgemm` about 6× slower
+/// than its AVX-512 `SkylakeX` kernels on the same core. The choice is made before `main` runs, so
+/// the only remedy is the environment variable `OPENBLAS_CORETYPE` at process start.
+public enum BLASKernels {
+    /// The kernel set in use: OpenBLAS's core name (`Haswell`, `SkylakeX`, `Zen`, `Prescott`, ...),
+    /// or `Accelerate` on macOS.
+    public static var coreName: String {
+        #if canImport(Accelerate)
+        return "Accelerate"
+        #else
+        return openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        #endif
+    }
+
+    /// The best OpenBLAS kernel set this CPU's flags allow: `SkylakeX` with AVX-512 (F, DQ, CD, BW,
+    /// VL), `Haswell` with AVX2 and FMA, nil otherwise or off Linux. Read from `/proc/cpuinfo`.
+    public static var supportedCoreType: String? {
+        #if os(Linux)
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+        else { return nil }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        if flags.isSuperset(of: ["avx512f", "avx512dq", "avx512cd", "avx512bw", "avx512vl"]) { return "SkylakeX" }
+        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        #endif
+        return nil
+    }
+
+    /// Restarts the process once with `OPENBLAS_CORETYPE` set when OpenBLAS fell back to its
+    /// generic `Prescott` kernels on a CPU that supports better ones. Does nothing when the variable
+    /// is already set (the user's choice wins, and it stops a second restart), on macOS, or when
+    /// the restart fails (the program then runs on, slower).
+    public static func restartWithSupportedKernelsIfNeeded() {
+        #if os(Linux)
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              coreName == "Prescott", let better = supportedCoreType else { return }
+        setenv("OPENBLAS_CORETYPE", better, 1)
+        execv("/proc/self/exe", CommandLine.unsafeArgv)
         #endif
     }
 }
