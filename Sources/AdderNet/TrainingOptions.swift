@@ -48,6 +48,8 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var addendRange: ClosedRange<Int> = AdderDataset.defaultAddendRange
     /// Train on the first `limit` training images only (nil: all 60,000).
     public var limit: Int?
+    /// Evaluate on the first `testLimit` test images only (nil: all 10,000), for quick runs.
+    public var testLimit: Int?
     /// Worker threads (0: one per core).
     public var threads = 0
     /// Drop the last partial batch of each epoch.
@@ -77,6 +79,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             throw bad("addend-range", "within 0...\(AdderDataset.maximumAddend)", "\(addendRange)")
         }
         if let limit, limit < 1 { throw bad("limit", "at least 1", "\(limit)") }
+        if let testLimit, testLimit < 1 { throw bad("test-limit", "at least 1", "\(testLimit)") }
         guard threads >= 0 else { throw bad("threads", "0 (one per core) or more", "\(threads)") }
     }
 }

@@ -2,12 +2,19 @@
 // draw a run's pictures, fetch MNIST, serve a drawing page.
 import ArgumentParser
 import NNCore
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+@preconcurrency import Darwin
+#endif
 
 @main
 enum Main {
     static func main() async {
         // Before anything else: OpenBLAS picks its kernels when it loads (see BLASKernels).
         BLASKernels.restartWithSupportedKernelsIfNeeded()
+        // One line at a time even into a pipe or a file, so a log shows each epoch as it ends.
+        setvbuf(stdout, nil, _IOLBF, 0)
         await MNISTAdderCommand.main()
     }
 }

@@ -27,6 +27,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Weights of cross-entropy and MSE in the loss, as CE,MSE.") var lossWeights: String?
     @Option(help: "Range of the integer added to the digit, as LO...HI.") var addendRange: AddendRange?
     @Option(help: "Train on the first N training images only (quick runs).") var limit: Int?
+    @Option(help: "Evaluate on the first N test images only (quick runs).") var testLimit: Int?
     @Option(help: "Worker threads (default: one per core).") var threads: Int?
     @Flag(help: "Drop the last partial batch of each epoch.") var dropLast = false
     @Option(help: "Folder for the checkpoint, history and pictures (default: runs/<date-time>).") var output: String?
@@ -102,6 +103,7 @@ struct TrainCommand: ParsableCommand {
         if let seed { o.seed = seed }
         if let addendRange { o.addendRange = addendRange.range }
         if let limit { o.limit = limit }
+        if let testLimit { o.testLimit = testLimit }
         if let threads { o.threads = threads }
         o.dropLast = dropLast
         if let lossWeights {
@@ -117,7 +119,8 @@ struct TrainCommand: ParsableCommand {
     private func loadData(_ o: TrainingOptions) throws -> (AdderDataset, AdderDataset) {
         let train = try AdderDataset.load(
             .train, from: data.directory, limit: o.limit, addendRange: o.addendRange, seed: o.seed)
-        let test = try AdderDataset.load(.test, from: data.directory, addendRange: o.addendRange, seed: o.seed)
+        let test = try AdderDataset.load(
+            .test, from: data.directory, limit: o.testLimit, addendRange: o.addendRange, seed: o.seed)
         return (train, test)
     }
 

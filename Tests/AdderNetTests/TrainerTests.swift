@@ -1,0 +1,117 @@
+// The training loop on real MNIST: it learns, it is repeatable, and a run stopped after an epoch
+// resumes to exactly the weights of a run that was never stopped.
+import AdderNet
+import Foundation
+import MNISTData
+import NNCore
+import Testing
+
+private func temporaryFolder() -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("adder-\(UUID().uuidString)")
+}
+
+@Test("one epoch on 4,000 real images learns far above chance (10%)")
+func smokeTraining() throws {
+    var options = TrainingOptions()
+    options.epochs = 1
+    options.batchSize = 64
+    options.limit = 4000
+    options.testLimit = 2000
+    let train = try AdderDataset.load(.train, limit: options.limit, seed: options.seed)
+    let test = try AdderDataset.load(.test, limit: options.testLimit, seed: options.seed)
+    let trainer = try Trainer(options: options, trainSet: train, testSet: test)
+    try trainer.run(outputDirectory: nil)
+    let record = try #require(trainer.history.last)
+    #expect(record.testClassificationAccuracy > 0.8, "test classification accuracy \(record.testClassificationAccuracy)")
+    #expect(record.loss.isFinite && record.crossEntropy < 2.0, "mean cross-entropy \(record.crossEntropy)")
+    let evaluation = try evaluate(trainer.network, on: test, engine: trainer.engine, batchSize: 300)
+    #expect(evaluation.count == 2000)
+    #expect(evaluation.confusion.joined().reduce(0, +) == 2000)
+    #expect(abs(evaluation.classificationAccuracy - record.testClassificationAccuracy) < 1e-12)
+}
+
+@Test("a run stopped after epoch 1 and resumed ends with the same weights as one never stopped")
+func resumeIsExact() throws {
+    var options = TrainingOptions()
+    options.epochs = 3
+    options.batchSize = 50
+    options.limit = 300
+    options.testLimit = 100
+    let train = try AdderDataset.load(.train, limit: options.limit, seed: options.seed)
+    let test = try AdderDataset.load(.test, limit: options.testLimit, seed: options.seed)
+
+    let whole = try Trainer(options: options, trainSet: train, testSet: test)
+    try whole.run(outputDirectory: nil)
+
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let first = try Trainer(options: options, trainSet: train, testSet: test)
+    try first.run(outputDirectory: folder, stopAfterEpoch: 1)
+    #expect(first.completedEpochs == 1)
+    let resumed = try Trainer.resume(from: folder, trainSet: train, testSet: test)
+    #expect(resumed.completedEpochs == 1)
+    #expect(resumed.options == options)
+    try resumed.run(outputDirectory: folder)
+
+    #expect(resumed.network == whole.network, "resumed weights differ from the uninterrupted run")
+    #expect(resumed.history.map(\.loss) == whole.history.map(\.loss))
+    let (saved, metadata) = try Checkpoint.load(contentsOf: folder.appendingPathComponent(Trainer.FileName.model))
+    #expect(saved == whole.network)
+    #expect(metadata["epoch"] == "3")
+    let csv = try String(contentsOf: folder.appendingPathComponent(Trainer.FileName.historyCSV), encoding: .utf8)
+    #expect(csv.split(separator: "\n").count == 4, "header and three epochs")
+}
+
+@Test("the same seed and options give identical metrics; another seed does not")
+func repeatable() throws {
+    var options = TrainingOptions()
+    options.epochs = 1
+    options.batchSize = 32
+    options.limit = 200
+    options.testLimit = 100
+    func run(seed: UInt64) throws -> [EpochRecord] {
+        var o = options
+        o.seed = seed
+        let train = try AdderDataset.load(.train, limit: o.limit, seed: seed)
+        let test = try AdderDataset.load(.test, limit: o.testLimit, seed: seed)
+        let trainer = try Trainer(options: o, trainSet: train, testSet: test)
+        try trainer.run(outputDirectory: nil)
+        return trainer.history
+    }
+    let a = try run(seed: 5), b = try run(seed: 5), c = try run(seed: 6)
+    #expect(a.map(\.loss) == b.map(\.loss))
+    #expect(a.map(\.testClassificationAccuracy) == b.map(\.testClassificationAccuracy))
+    #expect(a.map(\.loss) != c.map(\.loss))
+}
+
+private func optionsWith(_ change: (inout TrainingOptions) -> Void) -> TrainingOptions {
+    var options = TrainingOptions()
+    change(&options)
+    return options
+}
+
+@Test("nonsense options are refused with the option named", arguments: [
+    ("epochs", optionsWith { $0.epochs = 0 }),
+    ("batch-size", optionsWith { $0.batchSize = 0 }),
+    ("learning-rate", optionsWith { $0.learningRate = .nan }),
+    ("limit", optionsWith { $0.limit = 0 }),
+    ("loss-weights", optionsWith { $0.lossWeights = LossWeights(crossEntropy: -1, mse: 1) }),
+])
+func badOptions(name: String, options: TrainingOptions) {
+    #expect {
+        try options.validate()
+    } throws: { error in
+        guard case TrainingError.invalidOption(let found, _, _) = error else { return false }
+        return found == name
+    }
+}
+
+@Test("resuming from a folder without a training state names the folder and the file")
+func resumeFromEmptyFolder() throws {
+    let folder = temporaryFolder()
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    #expect(throws: TrainingError.cannotResume(folder: folder.path, reason: "no training-state.safetensors in it")) {
+        try Trainer.savedOptions(in: folder)
+    }
+}
