@@ -57,6 +57,10 @@ let package = Package(
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "NNCore", "NNTestSupport"]),
         .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
         .testTarget(name: "DigitImageTests", dependencies: ["DigitImage"], exclude: ["Fixtures"]),
+        // Runs the built mnist-adder binary and joins the modules: PNG files through to predictions.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["MNISTAdderCLI", "AdderNet", "MNISTData", "DigitImage", "NNCore", "NNTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -32,7 +32,7 @@ struct EvaluateCommand: ParsableCommand {
             throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)")
         }
         let (network, _) = try Checkpoint.load(contentsOf: URL(fileURLWithPath: checkpoint))
-        let test = try AdderDataset.load(.test, from: data.directory, addendRange: addendRange.range, seed: 0)
+        let test = try AdderDataset.load(.test, from: data.directory, addendRange: try addendRange.validated(), seed: 0)
         let e = try evaluate(network, on: test, engine: AdderEngine(threads: threads), batchSize: batchSize)
         if json {
             print(try prettyJSON(Output(

@@ -15,7 +15,20 @@ enum Main {
         BLASKernels.restartWithSupportedKernelsIfNeeded()
         // One line at a time even into a pipe or a file, so a log shows each epoch as it ends.
         setvbuf(stdout, nil, _IOLBF, 0)
-        await MNISTAdderCommand.main()
+        do {
+            var command = try MNISTAdderCommand.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            // Help and version requests arrive as errors with exit code 0: let the parser print them.
+            guard MNISTAdderCommand.exitCode(for: error) != .success else { MNISTAdderCommand.exit(withError: error) }
+            // Everything else is one line on stderr, without a usage dump or a stack trace.
+            printError("mnist-adder: " + MNISTAdderCommand.message(for: error))
+            exit(MNISTAdderCommand.exitCode(for: error).rawValue)
+        }
     }
 }
 

@@ -5,27 +5,38 @@ import Foundation
 import MNISTData
 import NNCore
 
-/// An integer range written `LO...HI`, `LO..HI` or `LO-HI`.
+/// An integer range written `LO...HI`, `LO..HI` or `LO-HI`; `validated()` checks LO ≤ HI.
 struct AddendRange: ExpressibleByArgument {
-    let range: ClosedRange<Int>
+    let lower: Int
+    let upper: Int
+    let text: String
 
-    init(_ range: ClosedRange<Int>) { self.range = range }
+    init(_ range: ClosedRange<Int>) {
+        (lower, upper) = (range.lowerBound, range.upperBound)
+        text = "\(lower)...\(upper)"
+    }
 
     init?(argument: String) {
-        let separators = ["...", "..", "-"]
-        for separator in separators {
+        for separator in ["...", "..", "-"] {
             let parts = argument.components(separatedBy: separator)
             if parts.count == 2, let lo = Int(parts[0].trimmingCharacters(in: .whitespaces)),
                let hi = Int(parts[1].trimmingCharacters(in: .whitespaces)) {
-                guard lo <= hi else { return nil }
-                self.range = lo...hi
+                (lower, upper, text) = (lo, hi, argument)
                 return
             }
         }
         return nil
     }
 
-    var defaultValueDescription: String { "\(range.lowerBound)...\(range.upperBound)" }
+    /// The range, or a one-line error naming the option and the found value when LO > HI.
+    func validated() throws -> ClosedRange<Int> {
+        guard lower <= upper else {
+            throw TrainingError.invalidOption(name: "addend-range", expected: "LO...HI with LO ≤ HI", found: text)
+        }
+        return lower...upper
+    }
+
+    var defaultValueDescription: String { "\(lower)...\(upper)" }
 }
 
 /// Data options shared by `train`, `evaluate` and `predict`.

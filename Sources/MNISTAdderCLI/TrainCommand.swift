@@ -101,7 +101,7 @@ struct TrainCommand: ParsableCommand {
         if let schedule { o.schedule = schedule }
         if let weightDecay { o.weightDecay = weightDecay }
         if let seed { o.seed = seed }
-        if let addendRange { o.addendRange = addendRange.range }
+        if let addendRange { o.addendRange = try addendRange.validated() }
         if let limit { o.limit = limit }
         if let testLimit { o.testLimit = testLimit }
         if let threads { o.threads = threads }

@@ -1,0 +1,121 @@
+// The mnist-adder binary as a user runs it: one clear line for bad input, exact resume after a
+// kill, and the PNG path giving exactly what the IDX path gives.
+import AdderNet
+import DigitImage
+import Foundation
+import MNISTData
+import NNCore
+import Testing
+
+/// The binary next to the test bundle (same build folder and configuration).
+let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    .appendingPathComponent("mnist-adder")
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+@discardableResult
+func runCLI(_ arguments: [String]) throws -> RunResult {
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
+}
+
+func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("adder-e2e-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+@Test("summary lists every parameter and the count")
+func summary() throws {
+    let r = try runCLI(["summary"])
+    #expect(r.status == 0)
+    #expect(r.stdout.contains("(conv6): Conv2d(64, 10, kernel_size=(5, 5), stride=(1, 1))"))
+    #expect(r.stdout.contains("(pool): MaxPool2d(kernel_size=2, stride=2"))
+    #expect(r.stdout.contains("Total parameters: 100461"))
+    for name in AdderNetwork.parameterNames { #expect(r.stdout.contains(name)) }
+}
+
+@Test("bad input gets one line on stderr naming the option, the expected and the found value", arguments: [
+    (["train", "--epochs", "0"], "--epochs: expected at least 1, found 0"),
+    (["train", "--batch-size", "0"], "--batch-size: expected at least 1, found 0"),
+    (["train", "--addend-range", "9...0"], "--addend-range: expected LO...HI with LO ≤ HI, found 9...0"),
+    (["train", "--learning-rate", "abc"], "'abc' is invalid for '--learning-rate"),
+    (["train", "--loss-weights", "1"], "--loss-weights: expected two numbers as CE,MSE, found 1"),
+    (["evaluate", "--checkpoint", "/nonexistent/model.safetensors"], "/nonexistent/model.safetensors"),
+    (["train", "--data-dir", "/nonexistent-mnist", "--limit", "10"], "/nonexistent-mnist"),
+    (["predict", "--checkpoint", "x.safetensors"], "give at least one --image FILE or --test-index N"),
+])
+func badInput(arguments: [String], message: String) throws {
+    let r = try runCLI(arguments)
+    #expect(r.status != 0)
+    let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+    #expect(lines.count == 1, "stderr: \(r.stderr)")
+    #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
+    #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("Stack dump"))
+}
+
+@Test("a checkpoint with a wrong shape is refused naming the key and both shapes")
+func wrongShapeCheckpoint() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var state = AdderNetwork(seed: 1).stateDict
+    state["conv5.weight"] = Tensor(shape: [64, 64, 5, 5])
+    let url = folder.appendingPathComponent("bad.safetensors")
+    try Safetensors.write(state, to: url)
+    let r = try runCLI(["evaluate", "--checkpoint", url.path])
+    #expect(r.status != 0)
+    #expect(r.stderr.contains("conv5.weight has shape [64, 64, 5, 5], expected [64, 64, 3, 3]"), "\(r.stderr)")
+}
+
+@Test("a run killed mid-training and resumed ends with the weights of an uninterrupted run")
+func killAndResume() async throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let options = ["--limit", "600", "--test-limit", "100", "--epochs", "3", "--batch-size", "30", "--threads", "1"]
+    let whole = folder.appendingPathComponent("whole"), killed = folder.appendingPathComponent("killed")
+    let r = try runCLI(["train", "--output", whole.path] + options)
+    #expect(r.status == 0, "\(r.stderr)")
+
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = ["train", "--output", killed.path] + options
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    // Kill it as soon as the first epoch's checkpoint exists: somewhere in epoch 2 or its checkpoint.
+    let state = killed.appendingPathComponent(Trainer.FileName.trainingState)
+    let deadline = Date().addingTimeInterval(120)
+    while !FileManager.default.fileExists(atPath: state.path) && Date() < deadline && process.isRunning {
+        try await Task.sleep(nanoseconds: 20_000_000)
+    }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
+    let interrupted = try Trainer.savedOptions(in: killed)
+    #expect(interrupted.epochs == 3)
+
+    let resumed = try runCLI(["train", "--resume", killed.path])
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stdout.contains("Resuming"))
+    let a = try Checkpoint.load(contentsOf: whole.appendingPathComponent(Trainer.FileName.model))
+    let b = try Checkpoint.load(contentsOf: killed.appendingPathComponent(Trainer.FileName.model))
+    #expect(a.network == b.network, "resumed weights differ from the uninterrupted run's")
+    #expect(a.metadata["epoch"] == "3" && b.metadata["epoch"] == "3")
+
+    let again = try runCLI(["train", "--output", whole.path] + options)
+    #expect(again.status != 0 && again.stderr.contains("already holds a training run"))
+}

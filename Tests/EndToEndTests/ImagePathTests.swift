@@ -1,0 +1,78 @@
+// A user's PNG against the IDX path: an MNIST test digit saved as an 8-bit grayscale PNG comes back
+// as exactly the same 28×28 input, and the CLI predicts exactly the same for both.
+import AdderNet
+import DigitImage
+import Foundation
+import MNISTData
+import NNCore
+import Testing
+
+@Test("MNIST test images written as grayscale PNG read back as exactly the IDX tensor")
+func pngRoundTripIsExact() throws {
+    let test = try MNIST.load(.test, limit: 200)
+    for index in 0..<test.count {
+        let pixels = Array(test.image(at: index))
+        let png = try PNGCodec.encodeGray(pixels, width: 28, height: 28)
+        let digit = DigitPreprocessor.mnistPixels(from: try PNGCodec.decode(png, source: "test[\(index)]"))
+        #expect(!digit.isBlank)
+        #expect(digit.pixels == pixels, "image \(index) changed on the PNG path")
+        #expect(MNISTNormalization.images(digit.pixels) == MNISTNormalization.images(pixels))
+    }
+}
+
+@Test("predict on a PNG of a test image prints exactly what --test-index prints")
+func predictPNGMatchesIDX() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("model.safetensors")
+    try Checkpoint.save(AdderNetwork(seed: 11), to: checkpoint)
+    let test = try MNIST.load(.test, limit: 5)
+    let png = folder.appendingPathComponent("digit.png")
+    try Data(try PNGCodec.encodeGray(Array(test.image(at: 3)), width: 28, height: 28)).write(to: png)
+
+    struct Prediction: Decodable { let digit: Int?; let probabilities: [Float]?; let sum: Float?; let blank: Bool }
+    func predict(_ args: [String]) throws -> Prediction {
+        let r = try runCLI(["predict", "--checkpoint", checkpoint.path, "--addend", "7", "--json"] + args)
+        #expect(r.status == 0, "\(r.stderr)")
+        let list = try JSONDecoder().decode([Prediction].self, from: Data(r.stdout.utf8))
+        return try #require(list.first)
+    }
+    let fromPNG = try predict(["--image", png.path])
+    let fromIDX = try predict(["--test-index", "3"])
+    #expect(fromPNG.digit == fromIDX.digit)
+    #expect(fromPNG.probabilities == fromIDX.probabilities)
+    #expect(fromPNG.sum == fromIDX.sum)
+    let probabilities = try #require(fromPNG.probabilities)
+    #expect(abs(probabilities.reduce(0, +) - 1) < 1e-5)
+    #expect(fromPNG.digit == probabilities.indices.max { probabilities[$0] < probabilities[$1] })
+}
+
+@Test("a blank image is reported as blank, with no digit and no NaN")
+func blankImage() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("model.safetensors")
+    try Checkpoint.save(AdderNetwork(seed: 11), to: checkpoint)
+    let png = folder.appendingPathComponent("blank.png")
+    try Data(try PNGCodec.encodeGray([UInt8](repeating: 255, count: 64 * 64), width: 64, height: 64)).write(to: png)
+    let r = try runCLI(["predict", "--checkpoint", checkpoint.path, "--image", png.path, "--json"])
+    #expect(r.status == 0)
+    #expect(r.stdout.contains("\"blank\" : true"))
+    #expect(!r.stdout.contains("nan") && !r.stdout.contains("NaN"))
+    let text = try runCLI(["predict", "--checkpoint", checkpoint.path, "--image", png.path])
+    #expect(text.stdout.contains("blank image"))
+}
+
+@Test("a file that is not a PNG is refused with one line naming it")
+func notAPNG() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("model.safetensors")
+    try Checkpoint.save(AdderNetwork(seed: 11), to: checkpoint)
+    let jpeg = folder.appendingPathComponent("photo.png")
+    try Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, 0x4A, 0x46, 0x49, 0x46, 0, 1]).write(to: jpeg)
+    let r = try runCLI(["predict", "--checkpoint", checkpoint.path, "--image", jpeg.path])
+    #expect(r.status != 0)
+    #expect(r.stderr.split(separator: "\n").count == 1)
+    #expect(r.stderr.contains("photo.png"), "\(r.stderr)")
+}
