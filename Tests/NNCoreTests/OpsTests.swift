@@ -231,3 +231,14 @@ func mseChecks() throws {
         try mse(predictions: p.reshaped(to: [4, 1]), targets: t)
     }
 }
+
+@Test("softmax rows sum to 1, equal exp(z)/Σexp(z), and survive huge logits")
+func softmaxValues() {
+    let z = Tensor(shape: [2, 3], scalars: [1, 2, 3, 1e8, 1e8, -1e8])
+    let p = softmax(z)
+    let e = [1.0, 2.0, 3.0].map { Foundation.exp($0) }
+    let total = e.reduce(0, +)
+    expectClose(Tensor(shape: [3], scalars: Array(p.scalars[0..<3])),
+                Tensor(shape: [3], scalars: e.map { Float($0 / total) }), atol: 1e-7, rtol: 1e-6, "row 0")
+    #expect(Array(p.scalars[3..<6]) == [0.5, 0.5, 0])
+}
