@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -43,10 +44,16 @@ let package = Package(
             resources: [.copy("Resources/mnist")]),
         .target(name: "AdderNet", dependencies: ["NNCore", "MNISTData"]),
         .target(name: "DigitImage", dependencies: ["CPNG"]),
+        .target(
+            name: "AdderServer",
+            dependencies: [
+                "MNISTData", "AdderNet", "DigitImage", "NNCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         .executableTarget(
             name: "MNISTAdderCLI",
             dependencies: [
-                "AdderNet", "MNISTData", "DigitImage", "NNCore",
+                "AdderNet", "MNISTData", "DigitImage", "NNCore", "AdderServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -61,6 +68,12 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["MNISTAdderCLI", "AdderNet", "MNISTData", "DigitImage", "NNCore", "NNTestSupport"]),
+        .testTarget(
+            name: "AdderServerTests",
+            dependencies: [
+                "AdderServer", "AdderNet", "DigitImage", "NNCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

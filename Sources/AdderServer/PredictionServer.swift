@@ -1,0 +1,162 @@
+// The HTTP application: a JSON API over the served model and the drawing page, on Hummingbird 2.
+//
+// Every error, ours or the router's (unknown path, wrong method), leaves as `{"error": "<one line>"}`
+// with its status, so a client never has to parse HTML or an empty body.
+import Foundation
+import Hummingbird
+
+/// What `GET /api/model` answers.
+public struct ModelResponse: Sendable, Equatable, Codable {
+    /// Layers, shapes and the parameter count.
+    public var summary: ModelSummary
+    /// The checkpoint's metrics and metadata, as the CLI gave them.
+    public var metadata: [String: String]
+    /// The smallest addend `POST /api/predict` accepts.
+    public var addendMinimum: Int
+    /// The largest addend `POST /api/predict` accepts.
+    public var addendMaximum: Int
+}
+
+/// Builds and runs the prediction server.
+public enum PredictionServer {
+    /// The paths the server knows, each with the methods it accepts (HEAD is answered wherever GET is).
+    public static let routes: [String: [HTTPRequest.Method]] = [
+        "/": [.get, .head],
+        "/healthz": [.get, .head],
+        "/api/model": [.get, .head],
+        "/api/predict": [.post],
+    ]
+
+    /// An application serving `model` with `configuration`: `GET /` (the drawing page), `GET /healthz`,
+    /// `GET /api/model` and `POST /api/predict`. Run it with `run()` (no signal handling) or
+    /// `runService()` (graceful shutdown on SIGTERM and SIGINT); `PredictionServer.run` does the latter.
+    ///
+    /// - Throws: `ServerConfigurationError` when the configuration is invalid.
+    public static func makeApplication(
+        model: ServedModel, configuration: ServerConfiguration
+    ) throws -> some ApplicationProtocol {
+        try configuration.validate()
+        let router = makeRouter(model: model, configuration: configuration)
+        return Application(
+            router: router,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "mnist-adder"))
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops accepting connections, lets requests in flight finish
+    /// and returns. Hummingbird's `runService()` runs the application in a swift-service-lifecycle
+    /// `ServiceGroup` with `gracefulShutdownSignals: [.sigterm, .sigint]`.
+    ///
+    /// - Throws: `ServerConfigurationError` for an invalid configuration; NIO's error when the address
+    ///   cannot be bound (e.g. the port is in use).
+    public static func run(model: ServedModel, configuration: ServerConfiguration) async throws {
+        let app = try makeApplication(model: model, configuration: configuration)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    static func makeRouter(model: ServedModel, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+        // Added before the routes so it wraps them and the not-found responder.
+        router.add(middleware: JSONErrorMiddleware(routes: routes))
+        let predictor = Predictor(model: model, configuration: configuration)
+        let page = ByteBuffer(string: Page.html(addendRange: configuration.addendRange))
+        let modelBody = jsonBuffer(
+            ModelResponse(
+                summary: model.summary, metadata: model.metadata,
+                addendMinimum: configuration.addendRange.lowerBound,
+                addendMaximum: configuration.addendRange.upperBound))
+
+        router.get("/") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                body: ResponseBody(byteBuffer: page))
+        }
+        router.get("/healthz") { _, _ in
+            jsonResponse(.ok, ByteBuffer(string: #"{"status":"ok"}"#))
+        }
+        router.get("/api/model") { _, _ in
+            jsonResponse(.ok, modelBody)
+        }
+        router.post("/api/predict") { request, _ in
+            let start = ContinuousClock.now
+            let body = try await readJSONBody(request, limit: configuration.maximumBodyBytes)
+            let prediction = try await predictor.predict(body: body, start: start)
+            return jsonResponse(.ok, jsonBuffer(prediction))
+        }
+        return router
+    }
+
+    /// The body of a JSON request, checking its Content-Type and size before parsing anything.
+    static func readJSONBody(_ request: Request, limit: Int) async throws -> Data {
+        let contentType = request.headers[.contentType]
+        let mediaType = contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == "application/json" else {
+            throw PredictionRequestError.unsupportedContentType(found: contentType)
+        }
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw PredictionRequestError.bodyTooLarge(limit: limit, found: declared)
+        }
+        var request = request
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw PredictionRequestError.bodyTooLarge(limit: limit, found: nil)
+        }
+    }
+
+    static func jsonBuffer(_ value: some Encodable) -> ByteBuffer {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Every value encoded here is made of finite numbers and strings, which always encode.
+        let data = (try? encoder.encode(value)) ?? Data(#"{"error":"response could not be encoded"}"#.utf8)
+        return ByteBuffer(bytes: data)
+    }
+
+    static func jsonResponse(_ status: HTTPResponse.Status, _ body: ByteBuffer, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body))
+    }
+
+    static func errorResponse(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
+        jsonResponse(status, jsonBuffer(["error": message]), headers: headers)
+    }
+}
+
+/// Turns every error below it into a JSON error body; answers a known path with a wrong method with 405.
+struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: [String: [HTTPRequest.Method]]
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as PredictionRequestError {
+            if error.status == .internalServerError {
+                context.logger.error("prediction failed: \(error)")
+            }
+            return PredictionServer.errorResponse(error.status, error.description)
+        } catch let error as any HTTPResponseError {
+            let path = request.uri.path.count > 1 && request.uri.path.hasSuffix("/")
+                ? String(request.uri.path.dropLast()) : request.uri.path
+            if error.status == .notFound {
+                if let allowed = routes[path] {
+                    let list = allowed.map(\.rawValue).joined(separator: ", ")
+                    return PredictionServer.errorResponse(
+                        .methodNotAllowed, "method \(request.method.rawValue) is not allowed on \(path), expected \(list)",
+                        headers: [.allow: list])
+                }
+                let known = routes.keys.sorted().joined(separator: ", ")
+                return PredictionServer.errorResponse(.notFound, "no such path \(path), expected one of \(known)")
+            }
+            let message = (error as? HTTPError)?.body ?? error.status.reasonPhrase
+            return PredictionServer.errorResponse(error.status, message)
+        } catch {
+            context.logger.error("unexpected error: \(error)")
+            return PredictionServer.errorResponse(.internalServerError, "internal error: \(error)")
+        }
+    }
+}

@@ -1,0 +1,251 @@
+// Turns a request body into a prediction: parse the JSON, get 28×28 MNIST pixels (from a PNG through
+// DigitPreprocessor, or as given), normalize them as in training, run the network on a pooled engine.
+import AdderNet
+import DigitImage
+import Foundation
+import MNISTData
+import NNCore
+
+/// What `POST /api/predict` answers.
+public struct PredictionResponse: Sendable, Equatable, Codable {
+    /// The predicted digit, the argmax of `probabilities` (first on ties).
+    public var digit: Int
+    /// softmax(logits): ten probabilities for digits 0...9, summing to 1.
+    public var probabilities: [Double]
+    /// The network's class scores before softmax.
+    public var logits: [Float]
+    /// The addend the request gave.
+    public var addend: Int
+    /// The adder's raw output for digit + addend.
+    public var sum: Float
+    /// `sum` rounded to the nearest integer, halves away from zero (Swift's `rounded()`).
+    public var roundedSum: Int
+    /// Wall-clock time from receiving the request to the answer, in milliseconds (body read,
+    /// decoding, preprocessing, waiting for an engine and the forward pass).
+    public var milliseconds: Double
+    /// Where the pixels came from and what the network saw.
+    public var input: InputSummary
+}
+
+/// How the request's picture became the network's input.
+public struct InputSummary: Sendable, Equatable, Codable {
+    /// `image` (a PNG, preprocessed) or `pixels` (used as given).
+    public var source: String
+    /// The PNG's width in pixels (28 for `pixels`).
+    public var width: Int
+    /// The PNG's height in pixels (28 for `pixels`).
+    public var height: Int
+    /// True when the picture was dark ink on a light background and was inverted.
+    public var wasInverted: Bool
+    /// True when the PNG was already an MNIST-style 28×28 image and used unchanged (always for `pixels`).
+    public var isPassThrough: Bool
+    /// The 784 pixels the network saw, row-major, 0 background to 255 ink, before normalization.
+    public var pixels: [UInt8]
+}
+
+/// The request body of `POST /api/predict`; numbers are read as Double so a wrong one can be named.
+struct PredictionRequestBody: Decodable {
+    var image: String?
+    var pixels: [Double]?
+    var addend: Double?
+}
+
+/// A fixed set of engines, one per concurrent prediction; callers wait in order for a free one.
+actor EnginePool {
+    private var idle: [AdderEngine]
+    private var waiting: [CheckedContinuation<AdderEngine, Never>] = []
+
+    init(count: Int) {
+        idle = (0..<count).map { _ in AdderEngine(threads: 1) }
+    }
+
+    private func acquire() async -> AdderEngine {
+        if let engine = idle.popLast() { return engine }
+        return await withCheckedContinuation { waiting.append($0) }
+    }
+
+    private func release(_ engine: AdderEngine) {
+        if waiting.isEmpty {
+            idle.append(engine)
+        } else {
+            waiting.removeFirst().resume(returning: engine)
+        }
+    }
+
+    /// Runs `body` with an engine no other task holds meanwhile.
+    nonisolated func withEngine<T: Sendable>(_ body: (AdderEngine) throws -> T) async throws -> T {
+        let engine = await acquire()
+        do {
+            let result = try body(engine)
+            await release(engine)
+            return result
+        } catch {
+            await release(engine)
+            throw error
+        }
+    }
+}
+
+/// Parses prediction requests and runs them on the served model.
+struct Predictor: Sendable {
+    let model: ServedModel
+    let configuration: ServerConfiguration
+    let engines: EnginePool
+
+    init(model: ServedModel, configuration: ServerConfiguration) {
+        self.model = model
+        self.configuration = configuration
+        self.engines = EnginePool(count: configuration.engineCount)
+    }
+
+    /// Answers one request body; `start` is when the request arrived.
+    func predict(body: Data, start: ContinuousClock.Instant) async throws -> PredictionResponse {
+        let request = try decode(body)
+        let addend = try checkedAddend(request.addend)
+        let configuration = configuration
+        let network = model.network
+        return try await engines.withEngine { engine in
+            let input = try Self.input(from: request, configuration: configuration)
+            let result = engine.forward(network, images: MNISTNormalization.images(input.pixels), addends: [addend])
+            let logits = result.logits.scalars
+            let sum = result.sums.scalars[0]
+            guard logits.allSatisfy(\.isFinite), sum.isFinite, abs(sum) < Float(1 << 30) else {
+                throw PredictionRequestError.nonFiniteOutput
+            }
+            let elapsed = ContinuousClock.now - start
+            let (seconds, attoseconds) = elapsed.components
+            return PredictionResponse(
+                digit: result.digits[0], probabilities: softmax(result.logits).scalars.map(Double.init), logits: logits, addend: addend,
+                sum: sum, roundedSum: roundedSum(sum),
+                milliseconds: Double(seconds) * 1e3 + Double(attoseconds) * 1e-15, input: input)
+        }
+    }
+
+    private func decode(_ body: Data) throws -> PredictionRequestBody {
+        do {
+            return try JSONDecoder().decode(PredictionRequestBody.self, from: body)
+        } catch let error as DecodingError {
+            let range = configuration.addendRange
+            switch error {
+            case .typeMismatch(_, let context), .valueNotFound(_, let context):
+                switch context.codingPath.first?.stringValue {
+                case "image": throw PredictionRequestError.wrongFieldType(field: "image", expected: "a base64 PNG string")
+                case "pixels":
+                    throw PredictionRequestError.wrongFieldType(field: "pixels", expected: "an array of 784 integers in 0...255")
+                case "addend": throw PredictionRequestError.wrongFieldType(field: "addend", expected: "an integer in \(range)")
+                default: throw PredictionRequestError.invalidJSON(reason: "expected an object with 'image' or 'pixels' and 'addend'")
+                }
+            case .dataCorrupted(let context):
+                throw PredictionRequestError.invalidJSON(reason: Self.firstLine(of: context))
+            default:
+                throw PredictionRequestError.invalidJSON(reason: "\(error)")
+            }
+        }
+    }
+
+    private static func firstLine(of context: DecodingError.Context) -> String {
+        var reason = context.debugDescription
+        if let underlying = context.underlyingError {
+            reason += " (\(underlying.localizedDescription))"
+        }
+        return reason.split(whereSeparator: \.isNewline).first.map(String.init) ?? "unreadable"
+    }
+
+    private func checkedAddend(_ value: Double?) throws -> Int {
+        let range = configuration.addendRange
+        guard let value else { throw PredictionRequestError.missingAddend(allowed: range) }
+        guard value.rounded() == value, Double(range.lowerBound) <= value, value <= Double(range.upperBound) else {
+            throw PredictionRequestError.addendOutOfRange(found: Self.format(value), allowed: range)
+        }
+        return Int(value)
+    }
+
+    /// Formats a JSON number the way it was most likely written: integers without a fraction.
+    private static func format(_ value: Double) -> String {
+        if value.rounded() == value, abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+
+    private static func input(from request: PredictionRequestBody, configuration: ServerConfiguration) throws
+        -> InputSummary
+    {
+        switch (request.image, request.pixels) {
+        case (nil, nil): throw PredictionRequestError.missingInput
+        case (.some, .some): throw PredictionRequestError.conflictingInputs
+        case (nil, .some(let values)): return try pixelsInput(values)
+        case (.some(let text), nil): return try imageInput(text, maximumSide: configuration.maximumImageSide)
+        }
+    }
+
+    private static func pixelsInput(_ values: [Double]) throws -> InputSummary {
+        let side = DigitPreprocessor.side
+        guard values.count == side * side else {
+            throw PredictionRequestError.wrongPixelCount(expected: side * side, found: values.count)
+        }
+        var pixels = [UInt8](repeating: 0, count: values.count)
+        for (i, value) in values.enumerated() {
+            guard value.rounded() == value, 0 <= value, value <= 255 else {
+                throw PredictionRequestError.pixelOutOfRange(index: i, found: format(value))
+            }
+            pixels[i] = UInt8(value)
+        }
+        // The same blank rule DigitPreprocessor applies to a 28×28 MNIST-style picture it passes through.
+        let low = Float(pixels.min() ?? 0), high = Float(pixels.max() ?? 0)
+        guard high - low >= DigitPreprocessor.minimumContrast else { throw PredictionRequestError.blankDrawing }
+        return InputSummary(
+            source: "pixels", width: side, height: side, wasInverted: false, isPassThrough: true, pixels: pixels)
+    }
+
+    private static func imageInput(_ text: String, maximumSide: Int) throws -> InputSummary {
+        let bytes = try base64Bytes(text)
+        if let (width, height) = pngSize(bytes), width > maximumSide || height > maximumSide {
+            throw PredictionRequestError.imageTooLarge(width: width, height: height, maximumSide: maximumSide)
+        }
+        let image: RGBAImage
+        do {
+            image = try PNGCodec.decode(bytes, source: "image")
+        } catch let error as PNGError {
+            throw PredictionRequestError.undecodablePNG(message: error.description)
+        }
+        let digit = DigitPreprocessor.mnistPixels(from: image)
+        guard !digit.isBlank else { throw PredictionRequestError.blankDrawing }
+        return InputSummary(
+            source: "image", width: image.width, height: image.height, wasInverted: digit.wasInverted,
+            isPassThrough: digit.isPassThrough, pixels: digit.pixels)
+    }
+
+    /// The bytes of a base64 string, after an optional data URL prefix (`data:image/png;base64,`).
+    private static func base64Bytes(_ text: String) throws -> [UInt8] {
+        var payload = Substring(text)
+        if payload.hasPrefix("data:") {
+            guard let comma = payload.firstIndex(of: ","), payload[..<comma].hasSuffix(";base64") else {
+                throw PredictionRequestError.invalidBase64(
+                    reason: "a data URL must have the form data:image/png;base64,<data>")
+            }
+            payload = payload[payload.index(after: comma)...]
+        }
+        let trimmed = payload.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else {
+            throw PredictionRequestError.invalidBase64(reason: "the image data is empty")
+        }
+        guard let data = Data(base64Encoded: trimmed) else {
+            let bad = trimmed.first { !($0.isASCII && ($0.isLetter || $0.isNumber || "+/=".contains($0))) }
+            let reason =
+                bad.map { "found the character '\($0)', expected A–Z, a–z, 0–9, '+', '/' or '='" }
+                ?? "\(trimmed.count) characters with wrong padding, expected a multiple of 4 ending in at most two '='"
+            throw PredictionRequestError.invalidBase64(reason: reason)
+        }
+        return [UInt8](data)
+    }
+
+    /// Width and height from a PNG's IHDR chunk, or nil when the bytes do not start like a PNG
+    /// (the decoder then reports what is wrong).
+    private static func pngSize(_ bytes: [UInt8]) -> (Int, Int)? {
+        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        guard bytes.count >= 24, Array(bytes[0..<8]) == signature, Array(bytes[12..<16]) == Array("IHDR".utf8) else {
+            return nil
+        }
+        func bigEndian(_ at: Int) -> Int { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        return (bigEndian(16), bigEndian(20))
+    }
+}

@@ -1,0 +1,35 @@
+// `mnist-adder serve`: the JSON API and the drawing page over HTTP.
+import AdderNet
+import AdderServer
+import ArgumentParser
+import Foundation
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve live digit and sum predictions: a drawing page at / and a JSON API.",
+        discussion: """
+            POST /api/predict with {"image": "<PNG base64>", "addend": 7} or {"pixels": [784 values 0-255],
+            "addend": 7}; GET /api/model; GET /healthz. SIGINT or SIGTERM stops it gracefully.
+            """)
+
+    @Option(help: "A model.safetensors file.") var checkpoint: String
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "Allowed range of the integer, as LO...HI.") var addendRange = AddendRange(0...9)
+    @Option(help: "Largest request body in bytes.") var maxBodyBytes = 1 << 20
+    @Option(help: "Predictions computed at once (default: one per core).") var workers = 0
+
+    func run() async throws {
+        let url = URL(fileURLWithPath: checkpoint)
+        let (network, metadata) = try Checkpoint.load(contentsOf: url)
+        var info = metadata
+        info["checkpoint"] = url.path
+        var configuration = ServerConfiguration(
+            host: host, port: port, addendRange: try addendRange.validated(), maximumBodyBytes: maxBodyBytes)
+        if workers > 0 { configuration.engineCount = workers }
+        try configuration.validate()
+        print("Serving \(url.lastPathComponent) on http://\(host):\(port)/ (Ctrl-C to stop)")
+        try await PredictionServer.run(model: ServedModel(network: network, metadata: info), configuration: configuration)
+    }
+}

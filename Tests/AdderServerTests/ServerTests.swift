@@ -1,0 +1,441 @@
+import AdderNet
+import AdderServer
+import DigitImage
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import NNCore
+import Testing
+
+/// The served network for every test: random weights, so predictions are arbitrary but deterministic.
+let network = AdderNetwork(seed: 1)
+let metadata = ["epoch": "3", "testAccuracy": "0.987"]
+
+func makeApp(_ configuration: ServerConfiguration = ServerConfiguration()) throws -> some ApplicationProtocol {
+    try PredictionServer.makeApplication(
+        model: ServedModel(network: network, metadata: metadata), configuration: configuration)
+}
+
+/// A 28×28 MNIST-style digit: a thick ring on black, with a gradient of ink levels.
+let samplePixels: [UInt8] = (0..<784).map { i in
+    let y = Double(i / 28) - 13.5, x = Double(i % 28) - 13.5
+    let r = (x * x / 36 + y * y / 81).squareRoot()
+    return abs(r - 1) < 0.3 ? UInt8(150 + (i % 100)) : 0
+}
+
+/// What the engine gives for the same input (normalized as in training), for comparison.
+func expectedForward(pixels: [UInt8], addend: Int) -> ForwardResult {
+    let scalars = pixels.map { (Float($0) / 255 - 0.1307) / 0.3081 }
+    return AdderEngine(threads: 1).forward(
+        network, images: Tensor(shape: [1, 1, 28, 28], scalars: scalars), addends: [addend])
+}
+
+func json(_ object: [String: Any]) -> ByteBuffer {
+    ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: object)) ?? Data())
+}
+
+let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
+func data(_ buffer: ByteBuffer) -> Data { Data(buffer.readableBytesView) }
+
+func errorMessage(_ response: TestResponse) throws -> String {
+    let object = try #require(try JSONSerialization.jsonObject(with: data(response.body)) as? [String: Any])
+    #expect(object.count == 1)
+    return try #require(object["error"] as? String)
+}
+
+func postPredict(
+    _ client: some TestClientProtocol, _ body: ByteBuffer, headers: HTTPFields = jsonHeaders
+) async throws -> TestResponse {
+    try await client.execute(uri: "/api/predict", method: .post, headers: headers, body: body)
+}
+
+func checkConsistent(_ p: PredictionResponse, pixels: [UInt8], addend: Int) {
+    #expect(p.probabilities.count == 10)
+    #expect(abs(p.probabilities.reduce(0, +) - 1) <= 1e-5)
+    #expect(p.probabilities.allSatisfy { $0 >= 0 && $0 <= 1 })
+    let argmax = p.probabilities.indices.max { p.probabilities[$0] < p.probabilities[$1] }
+    #expect(p.digit == argmax)
+    let expected = expectedForward(pixels: pixels, addend: addend)
+    #expect(p.digit == expected.digits[0])
+    #expect(p.logits == expected.logits.scalars)
+    #expect(p.sum == expected.sums.scalars[0])
+    #expect(p.roundedSum == Int(expected.sums.scalars[0].rounded()))
+    #expect(p.addend == addend)
+    #expect(p.milliseconds >= 0)
+    #expect(p.input.pixels == pixels)
+}
+
+@Suite struct PredictTests {
+    @Test func pixelsGiveTheEnginesAnswer() async throws {
+        try await makeApp().test(.router) { client in
+            let response = try await postPredict(client, json(["pixels": samplePixels.map(Int.init), "addend": 7]))
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+            let p = try JSONDecoder().decode(PredictionResponse.self, from: data(response.body))
+            checkConsistent(p, pixels: samplePixels, addend: 7)
+            #expect(p.input.source == "pixels")
+        }
+    }
+
+    @Test func softmaxMatchesLogits() async throws {
+        try await makeApp().test(.router) { client in
+            let response = try await postPredict(client, json(["pixels": samplePixels.map(Int.init), "addend": 0]))
+            let p = try JSONDecoder().decode(PredictionResponse.self, from: data(response.body))
+            let top = Double(p.logits.max() ?? 0)
+            let exps = p.logits.map { Foundation.exp(Double($0) - top) }
+            let total = exps.reduce(0, +)
+            for (probability, e) in zip(p.probabilities, exps) {
+                #expect(abs(probability - e / total) <= 1e-12)
+            }
+        }
+    }
+
+    @Test(arguments: [true, false])
+    func pngImageMatchesPixels(dataURLPrefix: Bool) async throws {
+        let png = try PNGCodec.encodeGray(samplePixels, width: 28, height: 28)
+        let base64 = (dataURLPrefix ? "data:image/png;base64," : "") + Data(png).base64EncodedString()
+        try await makeApp().test(.router) { client in
+            let fromPixels = try JSONDecoder().decode(
+                PredictionResponse.self,
+                from: data(try await postPredict(client, json(["pixels": samplePixels.map(Int.init), "addend": 4])).body))
+            let response = try await postPredict(client, json(["image": base64, "addend": 4]))
+            #expect(response.status == .ok)
+            let fromImage = try JSONDecoder().decode(PredictionResponse.self, from: data(response.body))
+            checkConsistent(fromImage, pixels: samplePixels, addend: 4)
+            #expect(fromImage.digit == fromPixels.digit)
+            #expect(fromImage.probabilities == fromPixels.probabilities)
+            #expect(fromImage.sum == fromPixels.sum)
+            #expect(fromImage.input.source == "image")
+            #expect(fromImage.input.isPassThrough)
+        }
+    }
+
+    @Test func canvasExportIsPreprocessed() async throws {
+        // A 280×280 canvas export: black strokes (a thick "7") on a transparent background.
+        var rgba = [UInt8](repeating: 0, count: 280 * 280 * 4)
+        for y in 0..<280 {
+            for x in 0..<280 {
+                let top = (50..<72).contains(y) && (70..<210).contains(x)
+                let stem = abs(Double(x) - (210 - Double(y - 50) * 0.45)) < 11 && (50..<240).contains(y)
+                if top || stem { rgba[4 * (y * 280 + x) + 3] = 255 }
+            }
+        }
+        let png = try PNGCodec.encodeRGBA(rgba, width: 280, height: 280)
+        let expected = DigitPreprocessor.mnistPixels(from: try PNGCodec.decode(png, source: "test"))
+        try await makeApp().test(.router) { client in
+            let body = json(["image": "data:image/png;base64," + Data(png).base64EncodedString(), "addend": 9])
+            let response = try await postPredict(client, body)
+            #expect(response.status == .ok)
+            let p = try JSONDecoder().decode(PredictionResponse.self, from: data(response.body))
+            checkConsistent(p, pixels: expected.pixels, addend: 9)
+            #expect(p.input.width == 280 && p.input.height == 280)
+            #expect(p.input.wasInverted == expected.wasInverted)
+            #expect(!p.input.isPassThrough)
+        }
+    }
+
+    @Test func concurrentRequestsAllAnswer() async throws {
+        let configuration = ServerConfiguration(engineCount: 2)
+        try await makeApp(configuration).test(.router) { client in
+            let results = try await withThrowingTaskGroup(of: PredictionResponse.self) { group in
+                for addend in 0..<10 {
+                    group.addTask {
+                        let response = try await postPredict(
+                            client, json(["pixels": samplePixels.map(Int.init), "addend": addend]))
+                        return try JSONDecoder().decode(PredictionResponse.self, from: data(response.body))
+                    }
+                }
+                var all: [PredictionResponse] = []
+                for try await result in group { all.append(result) }
+                return all
+            }
+            #expect(Set(results.map(\.addend)) == Set(0..<10))
+            for p in results {
+                checkConsistent(p, pixels: samplePixels, addend: p.addend)
+            }
+        }
+    }
+
+    @Test func keepsServingAfterErrors() async throws {
+        try await makeApp().test(.router) { client in
+            #expect(try await postPredict(client, ByteBuffer(string: "{")).status == .badRequest)
+            #expect(try await postPredict(client, json(["pixels": [1], "addend": 1])).status == .badRequest)
+            let response = try await postPredict(client, json(["pixels": samplePixels.map(Int.init), "addend": 1]))
+            #expect(response.status == .ok)
+        }
+    }
+}
+
+@Suite struct PredictErrorTests {
+    /// Posts `body` and returns the status and the one-line error message.
+    func failure(
+        _ body: ByteBuffer, headers: HTTPFields = jsonHeaders, configuration: ServerConfiguration = ServerConfiguration()
+    ) async throws -> (HTTPResponse.Status, String) {
+        try await makeApp(configuration).test(.router) { client in
+            let response = try await postPredict(client, body, headers: headers)
+            #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+            let message = try errorMessage(response)
+            #expect(!message.contains("\n"))
+            return (response.status, message)
+        }
+    }
+
+    let pixels = samplePixels.map(Int.init)
+
+    @Test func badJSON() async throws {
+        let (status, message) = try await failure(ByteBuffer(string: #"{"pixels": [1, 2"#))
+        #expect(status == .badRequest)
+        #expect(message.hasPrefix("request body is not a JSON object"))
+    }
+
+    @Test func jsonThatIsNotAnObject() async throws {
+        let (status, message) = try await failure(ByteBuffer(string: "[1, 2, 3]"))
+        #expect(status == .badRequest)
+        #expect(message.hasPrefix("request body is not a JSON object"))
+    }
+
+    @Test func wrongFieldType() async throws {
+        let (status, message) = try await failure(json(["pixels": "zeros", "addend": 1]))
+        #expect(status == .badRequest)
+        #expect(message == "field 'pixels' has the wrong type, expected an array of 784 integers in 0...255")
+    }
+
+    @Test func badBase64() async throws {
+        let (status, message) = try await failure(json(["image": "data:image/png;base64,iVBO*w0K", "addend": 1]))
+        #expect(status == .badRequest)
+        #expect(message.hasPrefix("'image' is not valid base64: found the character '*'"))
+    }
+
+    @Test func dataURLWithoutBase64() async throws {
+        let (status, message) = try await failure(json(["image": "data:image/png,abcd", "addend": 1]))
+        #expect(status == .badRequest)
+        #expect(message.contains("data:image/png;base64,"))
+    }
+
+    @Test(arguments: [783, 785, 0])
+    func wrongPixelCount(count: Int) async throws {
+        let (status, message) = try await failure(json(["pixels": [Int](repeating: 9, count: count), "addend": 1]))
+        #expect(status == .badRequest)
+        #expect(message == "'pixels' has \(count) values, expected 784 (28×28, row-major)")
+    }
+
+    @Test(arguments: [(256.0, "256"), (-1.0, "-1"), (3.5, "3.5")])
+    func pixelOutOfRange(value: Double, shown: String) async throws {
+        var values: [Any] = pixels
+        values[100] = value
+        let (status, message) = try await failure(json(["pixels": values, "addend": 1]))
+        #expect(status == .badRequest)
+        #expect(message == "pixel 100 is \(shown), expected an integer in 0...255")
+    }
+
+    @Test func missingAddend() async throws {
+        let (status, message) = try await failure(json(["pixels": pixels]))
+        #expect(status == .badRequest)
+        #expect(message == "missing 'addend', expected an integer in 0...9")
+    }
+
+    @Test(arguments: [(10.0, "10"), (-1.0, "-1"), (2.5, "2.5")])
+    func addendOutOfRange(value: Double, shown: String) async throws {
+        let (status, message) = try await failure(json(["pixels": pixels, "addend": value]))
+        #expect(status == .badRequest)
+        #expect(message == "addend \(shown) is out of range, expected an integer in 0...9")
+    }
+
+    @Test func addendRangeIsConfigurable() async throws {
+        let configuration = ServerConfiguration(addendRange: 0...4)
+        let (status, message) = try await failure(json(["pixels": pixels, "addend": 5]), configuration: configuration)
+        #expect(status == .badRequest)
+        #expect(message == "addend 5 is out of range, expected an integer in 0...4")
+        try await makeApp(ServerConfiguration(addendRange: -20...20)).test(.router) { client in
+            let response = try await postPredict(client, json(["pixels": pixels, "addend": -20]))
+            #expect(response.status == .ok)
+        }
+    }
+
+    @Test func addendOfWrongType() async throws {
+        let (status, message) = try await failure(json(["pixels": pixels, "addend": "7"]))
+        #expect(status == .badRequest)
+        #expect(message == "field 'addend' has the wrong type, expected an integer in 0...9")
+    }
+
+    @Test func missingInput() async throws {
+        let (status, message) = try await failure(json(["addend": 1]))
+        #expect(status == .badRequest)
+        #expect(message.hasPrefix("missing input"))
+    }
+
+    @Test func bothInputs() async throws {
+        let png = try PNGCodec.encodeGray(samplePixels, width: 28, height: 28)
+        let (status, message) = try await failure(
+            json(["pixels": pixels, "image": Data(png).base64EncodedString(), "addend": 1]))
+        #expect(status == .badRequest)
+        #expect(message == "both 'image' and 'pixels' are given, expected exactly one of them")
+    }
+
+    @Test func undecodablePNGGivesThePNGErrorMessage() async throws {
+        let png = try PNGCodec.encodeGray(samplePixels, width: 28, height: 28)
+        for bytes in [Array("GIF89a, not a PNG".utf8), Array(png.prefix(40))] {
+            var expected = ""
+            do {
+                _ = try PNGCodec.decode(bytes, source: "image")
+            } catch let error as PNGError {
+                expected = error.description
+            }
+            #expect(!expected.isEmpty)
+            let (status, message) = try await failure(json(["image": Data(bytes).base64EncodedString(), "addend": 1]))
+            #expect(status == .badRequest)
+            #expect(message == expected)
+        }
+    }
+
+    @Test func imageTooLargeIsRefusedFromItsHeader() async throws {
+        let png = try PNGCodec.encodeGray([UInt8](repeating: 0, count: 3000), width: 3000, height: 1)
+        let (status, message) = try await failure(json(["image": Data(png).base64EncodedString(), "addend": 1]))
+        #expect(status == .badRequest)
+        #expect(message == "image is 3000×1 pixels, expected at most 2048 pixels per side")
+    }
+
+    @Test func blankPixelsAre422() async throws {
+        let (status, message) = try await failure(json(["pixels": [Int](repeating: 0, count: 784), "addend": 1]))
+        #expect(status == .unprocessableContent)
+        #expect(message.hasPrefix("the picture holds no digit"))
+    }
+
+    @Test func blankDrawingIs422() async throws {
+        let white = try PNGCodec.encodeGray([UInt8](repeating: 255, count: 280 * 280), width: 280, height: 280)
+        let transparent = try PNGCodec.encodeRGBA([UInt8](repeating: 0, count: 280 * 280 * 4), width: 280, height: 280)
+        for png in [white, transparent] {
+            let (status, message) = try await failure(
+                json(["image": "data:image/png;base64," + Data(png).base64EncodedString(), "addend": 1]))
+            #expect(status == .unprocessableContent)
+            #expect(message.hasPrefix("the picture holds no digit"))
+        }
+    }
+
+    @Test func bodyOverTheConfiguredLimitIs413() async throws {
+        let body = json(["pixels": pixels, "addend": 1])
+        let configuration = ServerConfiguration(maximumBodyBytes: body.readableBytes - 1)
+        let (status, message) = try await failure(body, configuration: configuration)
+        #expect(status == .contentTooLarge)
+        #expect(message.contains("expected at most \(body.readableBytes - 1) bytes"))
+    }
+
+    @Test func bodyOverOneMebibyteIs413ByDefault() async throws {
+        let padding = String(repeating: " ", count: 1 << 20)
+        let (status, message) = try await failure(ByteBuffer(string: #"{"addend": 1,"# + padding + "}"))
+        #expect(status == .contentTooLarge)
+        #expect(message.contains("expected at most 1048576 bytes"))
+    }
+
+    @Test(arguments: ["text/plain", "application/x-www-form-urlencoded"])
+    func wrongContentTypeIs415(contentType: String) async throws {
+        let (status, message) = try await failure(
+            json(["pixels": pixels, "addend": 1]), headers: [.contentType: contentType])
+        #expect(status == .unsupportedMediaType)
+        #expect(message == "Content-Type is '\(contentType)', expected application/json")
+    }
+
+    @Test func missingContentTypeIs415() async throws {
+        let (status, message) = try await failure(json(["pixels": pixels, "addend": 1]), headers: [:])
+        #expect(status == .unsupportedMediaType)
+        #expect(message == "Content-Type is missing, expected application/json")
+    }
+
+    @Test func jsonWithCharsetIsAccepted() async throws {
+        try await makeApp().test(.router) { client in
+            let response = try await postPredict(
+                client, json(["pixels": pixels, "addend": 1]),
+                headers: [.contentType: "Application/JSON; charset=utf-8"])
+            #expect(response.status == .ok)
+        }
+    }
+}
+
+@Suite struct RouteTests {
+    @Test func modelSummaryAndMetadata() async throws {
+        try await makeApp(ServerConfiguration(addendRange: 2...6)).test(.router) { client in
+            let response = try await client.execute(uri: "/api/model", method: .get)
+            #expect(response.status == .ok)
+            let model = try JSONDecoder().decode(ModelResponse.self, from: data(response.body))
+            #expect(model.summary.parameterCount == 100_461)
+            #expect(model.summary.layers.map(\.name) == AdderNetwork.convs.map(\.name) + AdderNetwork.linears.map(\.name))
+            let parameters = model.summary.layers.flatMap(\.parameters)
+            #expect(parameters.map(\.name) == AdderNetwork.parameterNames)
+            #expect(parameters.map(\.shape) == AdderNetwork.parameterShapes)
+            #expect(parameters.map(\.count).reduce(0, +) == 100_461)
+            #expect(model.summary.layers[2].description == "Conv2d(32, 64, kernel_size=3) + ReLU + MaxPool2d(2, 2)")
+            #expect(model.metadata == metadata)
+            #expect(model.addendMinimum == 2 && model.addendMaximum == 6)
+        }
+    }
+
+    @Test func health() async throws {
+        try await makeApp().test(.router) { client in
+            let response = try await client.execute(uri: "/healthz", method: .get)
+            #expect(response.status == .ok)
+            let object = try JSONSerialization.jsonObject(with: data(response.body)) as? [String: String]
+            #expect(object == ["status": "ok"])
+            #expect(try await client.execute(uri: "/healthz", method: .head).status == .ok)
+        }
+    }
+
+    @Test func pageIsSelfContained() async throws {
+        try await makeApp(ServerConfiguration(addendRange: 0...4)).test(.router) { client in
+            let response = try await client.execute(uri: "/", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+            let html = String(decoding: data(response.body), as: UTF8.self)
+            #expect(html.contains("<canvas id=\"pad\" width=\"280\" height=\"280\""))
+            #expect(html.contains("\"/api/predict\""))
+            #expect(html.contains("const MIN = 0, MAX = 4;"))
+            #expect(!html.contains("http://") && !html.contains("https://") && !html.contains("//cdn"))
+        }
+    }
+
+    @Test(arguments: [
+        ("/api/predict", HTTPRequest.Method.get, "POST"), ("/api/predict", .put, "POST"),
+        ("/api/model", .post, "GET, HEAD"), ("/healthz", .delete, "GET, HEAD"), ("/", .post, "GET, HEAD"),
+    ])
+    func wrongMethodIs405(path: String, method: HTTPRequest.Method, allowed: String) async throws {
+        try await makeApp().test(.router) { client in
+            let response = try await client.execute(uri: path, method: method, headers: jsonHeaders)
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers[.allow] == allowed)
+            let message = try errorMessage(response)
+            #expect(message == "method \(method.rawValue) is not allowed on \(path), expected \(allowed)")
+        }
+    }
+
+    @Test func unknownPathIs404() async throws {
+        try await makeApp().test(.router) { client in
+            let response = try await client.execute(uri: "/api/nothing", method: .get)
+            #expect(response.status == .notFound)
+            #expect(try errorMessage(response).hasPrefix("no such path /api/nothing"))
+        }
+    }
+}
+
+@Suite struct ConfigurationTests {
+    @Test func defaults() {
+        let c = ServerConfiguration()
+        #expect(c.host == "127.0.0.1" && c.port == 8080 && c.addendRange == 0...9)
+        #expect(c.maximumBodyBytes == 1_048_576 && c.maximumImageSide == 2048 && c.engineCount >= 1)
+    }
+
+    @Test(arguments: [
+        (ServerConfiguration(port: 70_000), ServerConfigurationError.portOutOfRange(70_000)),
+        (ServerConfiguration(host: ""), .emptyHost),
+        (ServerConfiguration(maximumBodyBytes: 0), .bodyLimitNotPositive(0)),
+        (ServerConfiguration(engineCount: 0), .engineCountOutOfRange(0, allowed: 1...256)),
+        (ServerConfiguration(maximumImageSide: 10), .imageSideOutOfRange(10, allowed: 28...16_384)),
+        (ServerConfiguration(addendRange: 0...(1 << 21)), .addendRangeTooWide(0...(1 << 21), limit: 1 << 20)),
+    ])
+    func invalidConfigurationThrows(configuration: ServerConfiguration, error: ServerConfigurationError) {
+        #expect(throws: error) { try makeApp(configuration) }
+    }
+
+    @Test func errorMessagesNameTheSetting() {
+        #expect(ServerConfigurationError.portOutOfRange(70_000).description == "port 70000 is out of range, expected 0...65535")
+    }
+}
