@@ -294,7 +294,15 @@ enum Page {
   fetch("/api/model").then((r) => r.json()).then((m) => {
     const parts = [`${m.summary.parameterCount.toLocaleString("en-US")} parameters`,
                    `addends ${m.addendMinimum}–${m.addendMaximum}`];
-    for (const k of Object.keys(m.metadata).sort()) parts.push(`${k}: ${m.metadata[k]}`);
+    // Long JSON values (options, metrics) stay in /api/model; the footer shows what a person reads.
+    const meta = m.metadata;
+    if (meta.checkpoint) parts.push(`checkpoint ${meta.checkpoint.split("/").pop()}`);
+    if (meta.epoch) parts.push(`epoch ${meta.epoch}`);
+    try {
+      const metrics = JSON.parse(meta.metrics || "null");
+      if (metrics) parts.push(`test accuracy ${(100 * metrics.testClassificationAccuracy).toFixed(2)}% (digit), `
+                              + `${(100 * metrics.testAdditionAccuracy).toFixed(2)}% (sum)`);
+    } catch (e) {}
     $("model").textContent = parts.join(" · ");
   }).catch(() => {});
 
