@@ -11,6 +11,9 @@ public enum Fixtures {
             .appendingPathComponent("Tests/Fixtures")
     }
 
+    /// The checkpoint's root folder (holding Package.swift).
+    public static var repositoryRoot: URL { directory.deletingLastPathComponent().deletingLastPathComponent() }
+
     /// PyTorch's reference values for the seed network (see `Tests/Fixtures/README.md`).
     public static var paritySeed0: URL { directory.appendingPathComponent("parity-seed0.safetensors") }
 

@@ -13,9 +13,6 @@ import Testing
 /// The largest top-2 logit gap at which a differing digit counts as a tie broken by summation order.
 private let nearTie: Float = 1e-4
 
-private let repositoryRoot = URL(fileURLWithPath: #filePath)  // .../Tests/AdderNetTests/InteropTests.swift
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
 /// A test item whose digit differs between the two implementations.
 private struct DigitMismatch: CustomStringConvertible {
     let index: Int
@@ -122,7 +119,7 @@ struct InteropTests {
 
     @Test(
         "a checkpoint we write loads in PyTorch (strict) and predicts the same digits, logits and sums",
-        .enabled(if: PythonTorch.available, "SKIPPED: python3 with torch and safetensors is not installed"))
+        .enabled(if: pythonHasTorch, "SKIPPED: python3 with torch and safetensors is not installed"))
     func ourCheckpointInPyTorch() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -132,8 +129,8 @@ struct InteropTests {
         let network = AdderNetwork(seed: 3)
         try Checkpoint.save(network, metadata: ["format": Checkpoint.formatName, "seed": "3"], to: checkpoint)
 
-        let script = repositoryRoot.appendingPathComponent("scripts/pytorch/evaluate_checkpoint.py")
-        try PythonTorch.run(script: script, arguments: [
+        let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/pytorch/evaluate_checkpoint.py")
+        try Python.run([script.path,
             checkpoint.path, "--predictions-out", output.path, "--with-logits", "--threads", "2",
         ])
         let predictions = try SafetensorsFile(contentsOf: output)
@@ -165,34 +162,5 @@ struct InteropTests {
     }
 }
 
-/// Runs python3 with PyTorch and safetensors, if the machine has them.
-private enum PythonTorch {
-    static let available: Bool = (try? run(arguments: ["-c", "import torch, safetensors.torch"])) != nil
-
-    /// Runs `python3 script arguments...`; throws `PythonError` with its output when the exit status is not 0.
-    static func run(script: URL, arguments: [String]) throws {
-        try run(arguments: [script.path] + arguments)
-    }
-
-    private static func run(arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PythonError(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
-        }
-    }
-}
-
-/// python3 exited with a failure status.
-private struct PythonError: Error, CustomStringConvertible {
-    let status: Int32
-    let output: String
-    var description: String { "python3 exited with status \(status): \(output)" }
-}
+/// Whether the cross-checks against PyTorch can run on this machine.
+private let pythonHasTorch = Python.canImport("torch, safetensors.torch")

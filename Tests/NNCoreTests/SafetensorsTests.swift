@@ -146,7 +146,7 @@ struct SafetensorsTests {
 
     @Test(
         "a file we write loads in Python's safetensors.torch.load_file",
-        .enabled(if: PythonSafetensors.available, "SKIPPED: python3 with safetensors.torch is not installed"))
+        .enabled(if: pythonHasSafetensors, "SKIPPED: python3 with safetensors.torch is not installed"))
     func loadsInPython() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("st-py-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -163,7 +163,7 @@ struct SafetensorsTests {
             meta = safe_open(sys.argv[1], "pt").metadata()
             print(json.dumps({"meta": meta, "tensors": {k: [str(v.dtype), list(v.shape), v.flatten().tolist()] for k, v in d.items()}}))
             """
-        let output = try PythonSafetensors.run(script, arguments: [url.path])
+        let output = try Python.run(["-c", script, url.path])
         let json = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
         #expect(json["meta"] as? [String: String] == ["format": "pt", "who": "mnist-adder"])
         let tensors = try #require(json["tensors"] as? [String: [Any]])
@@ -288,24 +288,5 @@ struct SafetensorsTests {
     }
 }
 
-/// Runs python3 with the safetensors package, if the machine has it.
-enum PythonSafetensors {
-    static let available: Bool = (try? run("import safetensors.torch", arguments: [])) != nil
-
-    /// Runs `script` with `python3 -c`; returns standard output, throws when the exit status is not 0.
-    static func run(_ script: String, arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw SafetensorsError.unreadable(file: "python3", reason: "exit status \(process.terminationStatus)")
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-}
+/// Whether the cross-check with Python's safetensors can run on this machine.
+private let pythonHasSafetensors = Python.canImport("safetensors.torch")
