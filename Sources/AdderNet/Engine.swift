@@ -266,19 +266,23 @@ public final class AdderEngine: @unchecked Sendable {
             offset += AdderNetwork.parameterShapes[i].reduce(1, *)
         }
         let convs = AdderNetwork.convs
+        let poolIndex = AdderNetwork.convsBeforePool.count
+        // `gradOut` always holds the gradient of a convolution's pre-activation output: the ReLU mask
+        // of each layer is applied when its gradient is made (fused into the layer above's backward).
         for i in stride(from: convs.count - 1, through: 0, by: -1) {
             let spec = convs[i]
-            if spec.relu {
-                reluMask(grad: gradOut, output: buffers.activations[i], count: n * spec.geometry.outputImageSize)
-            }
-            let afterPool = i == AdderNetwork.convsBeforePool.count
+            let afterPool = i == poolIndex
             let layerInput: UnsafePointer<Float> =
                 i == 0 ? input : afterPool ? UnsafePointer(buffers.pooled) : UnsafePointer(buffers.activations[i - 1])
+            // The pool's output is the maximum of ReLU outputs, so masking the gradient by `pooled > 0`
+            // before routing it back equals masking by ReLU(conv2) > 0 after.
+            let inputIsReLUOutput = i > 0 && (afterPool || convs[i - 1].relu)
             conv2dBackward(
                 input: layerInput, batch: n, geometry: spec.geometry, weight: params[2 * i],
                 gradOutput: gradOut, gradWeight: buffers.gradients + gradientOffsets[2 * i],
                 gradBias: buffers.gradients + gradientOffsets[2 * i + 1],
-                gradInput: i == 0 ? nil : spare, workspace: buffers.workspace)
+                gradInput: i == 0 ? nil : spare, gradInputReLUOutput: inputIsReLUOutput ? layerInput : nil,
+                workspace: buffers.workspace)
             swap(&gradOut, &spare)
             if afterPool {
                 let g = WorkerBuffers.poolGeometry

@@ -69,14 +69,17 @@ public func conv2dForward(
 ///
 /// `gradOutput` is N·O·P (already multiplied by the ReLU mask, if any); `gradWeight` O·CKK and
 /// `gradBias` O are **added to** (zero them first for a fresh gradient); `gradInput`, N·C·H·W, is
-/// overwritten. Pass `nil` for the network's input, whose gradient nobody needs. `workspace` as in
-/// `conv2dForward`. Matches `torch.nn.grad.conv2d_weight` / `conv2d_input` and PyTorch's bias
-/// gradient (sum over N and positions).
+/// overwritten. Pass `nil` for the network's input, whose gradient nobody needs. When the input is
+/// the output of a ReLU, pass it as `gradInputReLUOutput`: each image's input gradient is then
+/// multiplied by the ReLU mask (`input > 0`) while it is still in cache, which is ReLU's backward
+/// fused in. `workspace` as in `conv2dForward`. Matches `torch.nn.grad.conv2d_weight` /
+/// `conv2d_input` (then `threshold_backward`) and PyTorch's bias gradient (sum over N and positions).
 public func conv2dBackward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
-    gradInput: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>
+    gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>? = nil,
+    workspace: UnsafeMutablePointer<Float>
 ) {
     let (o, p, ckk) = (g.outChannels, g.outputPlane, g.columnRows)
     let chunk = conv2dChunkSize(geometry: g, batch: batch)
@@ -113,7 +116,11 @@ public func conv2dBackward(
             gemm(transA: true, m: ckk, n: ld, k: o, a: weight, lda: ckk, b: grad, ldb: ld,
                  c: col, ldc: ld)
             for j in 0..<nb {
-                col2im(col + j * p, ldCol: ld, geometry: g, into: gradInput + (n0 + j) * g.inputImageSize)
+                let image = gradInput + (n0 + j) * g.inputImageSize
+                col2im(col + j * p, ldCol: ld, geometry: g, into: image)
+                if let mask = gradInputReLUOutput {
+                    reluMask(grad: image, output: mask + (n0 + j) * g.inputImageSize, count: g.inputImageSize)
+                }
             }
         }
         n0 += nb

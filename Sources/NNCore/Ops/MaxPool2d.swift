@@ -15,6 +15,10 @@ public func maxPool2dForward(
     output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
 ) {
     let oh = (h - k) / s + 1, ow = (w - k) / s + 1
+    if k == 2 && s == 2 {
+        maxPool2x2Forward(input: input, planes: planes, height: h, width: w, output: output, indices: indices)
+        return
+    }
     for plane in 0..<planes {
         let x = input + plane * h * w
         let y = output + plane * oh * ow
@@ -31,6 +35,34 @@ public func maxPool2dForward(
                     }
                 }
                 y[oy * ow + ox] = x[bestIndex]
+                idx[oy * ow + ox] = Int32(bestIndex)
+            }
+        }
+    }
+}
+
+/// The 2×2, stride 2 case of `maxPool2dForward` (the network's pool), unrolled: same values, same
+/// first-maximum rule (a later element wins only when strictly greater).
+@inline(__always)
+func maxPool2x2Forward(
+    input: UnsafePointer<Float>, planes: Int, height h: Int, width w: Int,
+    output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
+) {
+    let oh = h / 2, ow = w / 2
+    for plane in 0..<planes {
+        let x = input + plane * h * w
+        let y = output + plane * oh * ow
+        let idx = indices + plane * oh * ow
+        for oy in 0..<oh {
+            let top = 2 * oy * w
+            for ox in 0..<ow {
+                let first = top + 2 * ox
+                var bestIndex = first
+                var best = x[first]
+                if x[first + 1] > best { best = x[first + 1]; bestIndex = first + 1 }
+                if x[first + w] > best { best = x[first + w]; bestIndex = first + w }
+                if x[first + w + 1] > best { best = x[first + w + 1]; bestIndex = first + w + 1 }
+                y[oy * ow + ox] = best
                 idx[oy * ow + ox] = Int32(bestIndex)
             }
         }

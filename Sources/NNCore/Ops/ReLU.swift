@@ -30,5 +30,6 @@ public func reluBackwardInPlace(grad: inout [Float], output: [Float]) {
 /// Pointer form of the ReLU mask: `grad[i] = output[i] > 0 ? grad[i] : 0` for `count` values.
 @inlinable
 public func reluMask(grad: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count where !(output[i] > 0) { grad[i] = 0 }
+    // A select rather than a conditional store, so the loop vectorizes.
+    for i in 0..<count { grad[i] = output[i] > 0 ? grad[i] : 0 }
 }
