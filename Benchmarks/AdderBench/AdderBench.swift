@@ -88,14 +88,19 @@ public enum AdderBench {
         var adam = try Adam(parameterShapes: AdderNetwork.parameterShapes, learningRate: 1e-3)
         var generator = SplitMix64(seed: 1)
         let inputs = (0..<4).map { _ in RandomBatch(size: options.batch, generator: &generator) }
-        var times: [Double] = []
+        var times: [Double] = [], stepTimes: [Double] = [], optimizerTimes: [Double] = []
         for i in 0..<(options.warmupBatches + options.trainingBatches) {
             let input = inputs[i % inputs.count]
             let start = DispatchTime.now().uptimeNanoseconds
             let result = try engine.step(network, images: input.images, addends: input.addends, labels: input.labels)
+            let stepped = DispatchTime.now().uptimeNanoseconds
             adam.step(parameters: &network.parameters, gradients: result.gradients)
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if i >= options.warmupBatches { times.append(seconds) }
+            let end = DispatchTime.now().uptimeNanoseconds
+            if i >= options.warmupBatches {
+                times.append(Double(end - start) / 1e9)
+                stepTimes.append(Double(stepped - start) / 1e9)
+                optimizerTimes.append(Double(end - stepped) / 1e9)
+            }
         }
         let summary = TimingSummary(samples: times)
         let total = times.reduce(0, +)
@@ -103,7 +108,8 @@ public enum AdderBench {
             batch: options.batch, batches: options.trainingBatches, warmupBatches: options.warmupBatches,
             imagesPerSecond: Double(options.batch * times.count) / total,
             medianImagesPerSecond: Double(options.batch) / summary.median,
-            perBatch: summary, peakResidentKiB: ResidentMemory.peakKiB, residentBeforeKiB: residentBefore)
+            perBatch: summary, forwardBackward: TimingSummary(samples: stepTimes),
+            optimizer: TimingSummary(samples: optimizerTimes), peakResidentKiB: ResidentMemory.peakKiB, residentBeforeKiB: residentBefore)
     }
 
     /// Times `engine.forward` on one random batch of `batch` images, `samples` calls after 2 untimed.

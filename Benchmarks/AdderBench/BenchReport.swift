@@ -37,6 +37,10 @@ public struct TrainingFigures: Codable, Sendable, Equatable {
     public var medianImagesPerSecond: Double
     /// Seconds per batch.
     public var perBatch: TimingSummary
+    /// Seconds per batch in forward, losses and backward (`engine.step`; PyTorch: zero_grad to backward).
+    public var forwardBackward: TimingSummary
+    /// Seconds per batch in the optimizer's step.
+    public var optimizer: TimingSummary
     /// Peak resident set of the process after training and nothing else (ru_maxrss), KiB.
     public var peakResidentKiB: Int
     /// Resident set before the first batch, KiB: what the process held before training.

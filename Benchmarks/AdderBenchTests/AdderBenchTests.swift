@@ -27,7 +27,8 @@ import Testing
     let conv2FLOPs: Double = 2 * 6 * 64 * 288 * 484
     #expect(conv2.forwardFLOPs == conv2FLOPs)
     #expect(conv2.backwardFLOPs == 2 * conv2.forwardFLOPs)
-    // input1 (1→16 channels, 3×3, 28×28 → 26×26): its input gradient is never computed, so its backward costs one forward's FLOPs.
+    // input1 (1→16 channels, 3×3, 28×28 → 26×26): its input gradient is never computed, so its
+    // backward costs one forward's FLOPs.
     let input1 = try #require(report.layers.first { $0.name == "input1" })
     let input1FLOPs: Double = 2 * 6 * 16 * 9 * 676
     #expect(input1.forwardFLOPs == input1FLOPs)

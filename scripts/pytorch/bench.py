@@ -68,7 +68,7 @@ def measure_training(batch, batches, warmup):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(1)
     inputs = [random_batch(batch, generator) for _ in range(4)]
-    times = []
+    times, step_times, optimizer_times = [], [], []
     for i in range(warmup + batches):
         images, labels, addends = inputs[i % len(inputs)]
         start = time.perf_counter()
@@ -76,16 +76,21 @@ def measure_training(batch, batches, warmup):
         logits, total = model(images, addends)
         _, _, loss = loss_terms(logits, total, labels, addends)
         loss.backward()
+        stepped = time.perf_counter()
         optimizer.step()
-        seconds = time.perf_counter() - start
+        end = time.perf_counter()
         if i >= warmup:
-            times.append(seconds)
+            times.append(end - start)
+            step_times.append(stepped - start)
+            optimizer_times.append(end - stepped)
     per_batch = summary(times)
     return {
         "batch": batch, "batches": batches, "warmupBatches": warmup,
         "imagesPerSecond": batch * len(times) / sum(times),
         "medianImagesPerSecond": batch / per_batch["median"],
         "perBatch": per_batch,
+        "forwardBackward": summary(step_times),
+        "optimizer": summary(optimizer_times),
         "peakResidentKiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "residentBeforeKiB": resident_before,
     }
