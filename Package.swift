@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "MNISTData", targets: ["MNISTData"]),
         .library(name: "AdderNet", targets: ["AdderNet"]),
         .library(name: "DigitImage", targets: ["DigitImage"]),
+        .library(name: "AdderBench", targets: ["AdderBench"]),
+        .executable(name: "adder-bench", targets: ["AdderBenchCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -57,12 +59,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Speed measurements (scripts/bench/compare runs adder-bench next to scripts/pytorch/bench.py).
+        .target(name: "AdderBench", dependencies: ["AdderNet", "MNISTData", "NNCore"], path: "Benchmarks/AdderBench"),
+        .executableTarget(
+            name: "AdderBenchCLI",
+            dependencies: ["AdderBench", "NNCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/AdderBenchCLI"),
+
         // Naive reference kernels and comparison helpers shared by the test targets.
         .target(name: "NNTestSupport", dependencies: ["NNCore"]),
 
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore", "NNTestSupport"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "NNCore", "NNTestSupport"]),
         .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
+        .testTarget(name: "AdderBenchTests", dependencies: ["AdderBench", "AdderNet"], path: "Benchmarks/AdderBenchTests"),
         .testTarget(name: "DigitImageTests", dependencies: ["DigitImage"], exclude: ["Fixtures"]),
         // Runs the built mnist-adder binary and joins the modules: PNG files through to predictions.
         .testTarget(

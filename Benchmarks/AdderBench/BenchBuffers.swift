@@ -1,0 +1,164 @@
+// Buffers one worker owns while a layer or sgemm is timed: allocated and filled once, so the timed
+// region holds only the kernel. Classes so the workers' closures can share them without copies.
+//
+// Shape letters as in AdderBench.swift.
+import AdderNet
+import Dispatch
+import NNCore
+
+/// Allocates `count` floats uniform in [-1, 1) from `seed`.
+func randomBuffer(_ count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
+    var generator = SplitMix64(seed: seed)
+    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+    for i in 0..<count { buffer[i] = generator.nextUniform(-1, 1) }
+    return buffer
+}
+
+/// One worker's convolution: input N·C·H·W, weight O·CKK, bias O, output and gradOutput N·O·P,
+/// gradInput N·C·H·W, gradWeight O·CKK, gradBias O, workspace.
+final class LayerBuffers: @unchecked Sendable {
+    let geometry: Conv2dGeometry
+    let batch: Int
+    let input, weight, bias, output, gradOutput, gradInput, gradWeight, gradBias, workspace: UnsafeMutablePointer<Float>
+
+    init(geometry g: Conv2dGeometry, batch: Int, seed: UInt64) {
+        geometry = g
+        self.batch = batch
+        input = randomBuffer(batch * g.inputImageSize, seed: seed)
+        weight = randomBuffer(g.outChannels * g.columnRows, seed: seed + 1)
+        bias = randomBuffer(g.outChannels, seed: seed + 2)
+        output = randomBuffer(batch * g.outputImageSize, seed: seed + 3)
+        gradOutput = randomBuffer(batch * g.outputImageSize, seed: seed + 4)
+        gradInput = randomBuffer(batch * g.inputImageSize, seed: seed + 5)
+        gradWeight = randomBuffer(g.outChannels * g.columnRows, seed: seed + 6)
+        gradBias = randomBuffer(g.outChannels, seed: seed + 7)
+        workspace = randomBuffer(conv2dWorkspaceSize(geometry: g, batch: batch), seed: seed + 8)
+    }
+
+    func forward() {
+        conv2dForward(
+            input: input, batch: batch, geometry: geometry, weight: weight, bias: bias,
+            output: output, workspace: workspace, fuseReLU: true)
+    }
+
+    func backward(gradInput wantsGradInput: Bool) {
+        conv2dBackward(
+            input: input, batch: batch, geometry: geometry, weight: weight, gradOutput: gradOutput,
+            gradWeight: gradWeight, gradBias: gradBias, gradInput: wantsGradInput ? gradInput : nil,
+            workspace: workspace)
+    }
+
+    deinit {
+        for p in [input, weight, bias, output, gradOutput, gradInput, gradWeight, gradBias, workspace] { p.deallocate() }
+    }
+}
+
+/// One worker's max-pool over `planes` square planes of side `size`.
+final class PoolBuffers: @unchecked Sendable {
+    let planes, size, kernel: Int
+    let input, output, gradInput: UnsafeMutablePointer<Float>
+    let indices: UnsafeMutablePointer<Int32>
+
+    init(planes: Int, size: Int, kernel: Int, seed: UInt64) {
+        (self.planes, self.size, self.kernel) = (planes, size, kernel)
+        let out = size / kernel
+        input = randomBuffer(planes * size * size, seed: seed)
+        output = randomBuffer(planes * out * out, seed: seed + 1)
+        gradInput = randomBuffer(planes * size * size, seed: seed + 2)
+        indices = .allocate(capacity: planes * out * out)
+        forward()
+    }
+
+    func forward() {
+        maxPool2dForward(
+            input: input, planes: planes, height: size, width: size, kernelSize: kernel, stride: kernel,
+            output: output, indices: indices)
+    }
+
+    /// Uses the forward's output as the incoming gradient: any values do, only the indices matter.
+    func backward() {
+        let out = size / kernel
+        maxPool2dBackward(
+            gradOutput: output, indices: indices, planes: planes, height: size, width: size,
+            outputHeight: out, outputWidth: out, gradInput: gradInput)
+    }
+
+    deinit {
+        for p in [input, output, gradInput] { p.deallocate() }
+        indices.deallocate()
+    }
+}
+
+/// One sgemm call's operands: op(A) m×k, op(B) k×n, C m×n, stored row-major as `gemm` reads them.
+final class GemmBuffers: @unchecked Sendable {
+    let m, n, k: Int
+    let transA, transB: Bool
+    let a, b, c: UnsafeMutablePointer<Float>
+
+    init(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, seed: UInt64) {
+        (self.m, self.n, self.k, self.transA, self.transB) = (m, n, k, transA, transB)
+        a = randomBuffer(m * k, seed: seed)
+        b = randomBuffer(k * n, seed: seed + 1)
+        c = randomBuffer(m * n, seed: seed + 2)
+    }
+
+    func run() {
+        gemm(
+            transA: transA, transB: transB, m: m, n: n, k: k,
+            a: a, lda: transA ? m : k, b: b, ldb: transB ? k : n, c: c, ldc: n)
+    }
+
+    deinit {
+        for p in [a, b, c] { p.deallocate() }
+    }
+}
+
+/// One convolution of the seed network run on a batch split across workers as the engine splits it,
+/// each worker with its own buffers and one BLAS thread; inputs and gradients are random.
+public final class ConvLayerWorkload: @unchecked Sendable {
+    /// The layer's module name and geometry.
+    public let spec: ConvSpec
+    /// Whether backward computes the input gradient (every layer but `input1`, as in training).
+    public let computesGradInput: Bool
+    let workers: [LayerBuffers]
+
+    /// The workload of `AdderNetwork.convs[index]` on `batch` images over `workers` threads.
+    public init(index: Int, batch: Int, workers: Int) {
+        spec = AdderNetwork.convs[index]
+        computesGradInput = index > 0
+        let g = spec.geometry
+        self.workers = AdderBench.split(batch, into: workers).enumerated().map {
+            LayerBuffers(geometry: g, batch: $1, seed: UInt64(index * 16 + $0))
+        }
+    }
+
+    /// Forward (with ReLU) on every worker's slice at once.
+    public func forward() {
+        DispatchQueue.concurrentPerform(iterations: workers.count) { workers[$0].forward() }
+    }
+
+    /// Backward (gradWeight, gradBias and, unless `input1`, gradInput) on every slice at once.
+    public func backward() {
+        let gradInput = computesGradInput
+        DispatchQueue.concurrentPerform(iterations: workers.count) { workers[$0].backward(gradInput: gradInput) }
+    }
+}
+
+/// `concurrent` single-threaded sgemm calls of one shape at once, each on its own random operands.
+public final class GemmWorkload: @unchecked Sendable {
+    let calls: [GemmBuffers]
+
+    /// op(A) m×k times op(B) k×n, `concurrent` calls at once.
+    public init(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool = false, concurrent: Int = 1) {
+        calls = (0..<max(concurrent, 1)).map {
+            GemmBuffers(m: m, n: n, k: k, transA: transA, transB: transB, seed: UInt64($0))
+        }
+    }
+
+    /// Runs `repeats` calls on every worker.
+    public func run(repeats: Int = 1) {
+        DispatchQueue.concurrentPerform(iterations: calls.count) { w in
+            for _ in 0..<repeats { calls[w].run() }
+        }
+    }
+}

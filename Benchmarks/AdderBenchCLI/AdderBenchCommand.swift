@@ -1,0 +1,52 @@
+// `adder-bench`: runs AdderBench and prints its report as JSON on stdout (progress on stderr).
+// scripts/bench/compare starts it with OPENBLAS_CORETYPE set; it refuses to run on OpenBLAS's
+// generic kernels when the CPU supports better ones, since those figures would mislead.
+import AdderBench
+import ArgumentParser
+import Foundation
+import NNCore
+
+@main
+struct AdderBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adder-bench",
+        abstract: "Measure training, inference, per-layer and sgemm speed of the engine; print JSON.")
+
+    @Flag(help: "A few-second run with small batches, to check that the benchmark works.")
+    var quick = false
+
+    @Option(help: "Timed training batches of 128 images.")
+    var trainingBatches = 30
+
+    @Option(help: "Engine worker threads (0: one per core).")
+    var threads = 0
+
+    @Option(help: "Write the JSON report to this file instead of stdout.")
+    var output: String?
+
+    mutating func validate() throws {
+        guard trainingBatches >= 1 else { throw ValidationError("--training-batches must be at least 1, found \(trainingBatches)") }
+        guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, found \(threads)") }
+    }
+
+    func run() throws {
+        if BLASKernels.coreName == "Prescott", let better = BLASKernels.supportedCoreType {
+            throw ValidationError(
+                "OpenBLAS runs its generic Prescott kernels on a CPU that supports \(better); "
+                    + "start the benchmark with OPENBLAS_CORETYPE=\(better) (scripts/bench/compare does)")
+        }
+        var options = quick ? BenchOptions.quick : BenchOptions(trainingBatches: trainingBatches)
+        options.threads = threads
+        let report = try AdderBench.run(options) { line in
+            FileHandle.standardError.write(Data("adder-bench: \(line)\n".utf8))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(report)
+        if let output {
+            try data.write(to: URL(fileURLWithPath: output))
+        } else {
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+    }
+}

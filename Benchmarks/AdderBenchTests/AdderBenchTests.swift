@@ -1,0 +1,47 @@
+// The benchmark's bookkeeping: statistics, the engine's batch split, FLOP counts and the report's
+// structure on a tiny run. Never its timings (no timed assertions).
+import AdderBench
+import AdderNet
+import Foundation
+import Testing
+
+@Test func timingSummaryTakesMedianAndMinimum() {
+    let odd = TimingSummary(samples: [0.3, 0.1, 0.2])
+    #expect(odd.median == 0.2 && odd.min == 0.1 && odd.samples == 3)
+    let even = TimingSummary(samples: [4, 1, 3, 2])
+    #expect(even.median == 2.5 && even.min == 1 && even.samples == 4)
+}
+
+@Test func quickRunReportsEveryFigureWithTheSeedNetworksFLOPs() throws {
+    let options = BenchOptions(
+        batch: 6, trainingBatches: 2, warmupBatches: 1, inferenceBatches: [1, 5], threads: 2, samples: 1)
+    let report = try AdderBench.run(options)
+    #expect(report.implementation == "swift" && report.threads == 2)
+    #expect(report.training.batch == 6 && report.training.batches == 2 && report.training.perBatch.samples == 2)
+    #expect(report.training.imagesPerSecond > 0 && report.training.peakResidentKiB > 0)
+    #expect(report.inference.map(\.batch) == [1, 5])
+    #expect(report.layers.map(\.name) == ["input1", "conv1", "conv2", "pool", "oneconv1", "conv3", "conv4", "conv5", "conv6"])
+    // 2·N·O·CKK·P from the seed's layer table, written out by hand: conv2 is 32→64 channels,
+    // 3×3 kernel (CKK = 288), 24×24 → 22×22 (P = 484).
+    let conv2 = try #require(report.layers.first { $0.name == "conv2" })
+    let conv2FLOPs: Double = 2 * 6 * 64 * 288 * 484
+    #expect(conv2.forwardFLOPs == conv2FLOPs)
+    #expect(conv2.backwardFLOPs == 2 * conv2.forwardFLOPs)
+    // input1 (1→16 channels, 3×3, 28×28 → 26×26): its input gradient is never computed, so its
+    // backward costs one forward's FLOPs.
+    let input1 = try #require(report.layers.first { $0.name == "input1" })
+    let input1FLOPs: Double = 2 * 6 * 16 * 9 * 676
+    #expect(input1.forwardFLOPs == input1FLOPs)
+    #expect(input1.backwardFLOPs == input1FLOPs)
+    #expect(report.gemm.map(\.name) == ["512x512x512", "512x512x512", "conv2.forward", "conv2.gradWeight", "conv2.gradInput"])
+    // conv2's forward GEMM per column chunk: [O=64, CKK=288] · [288, chunk·P], chunk = 1 image here.
+    #expect(report.gemm[2].m == 64 && report.gemm[2].k == 288 && report.gemm[2].n == 484)
+    #expect(report.gemm.allSatisfy { $0.gflops > 0 })
+}
+
+@Test func reportRoundTripsThroughJSON() throws {
+    let report = try AdderBench.run(BenchOptions(
+        batch: 2, trainingBatches: 1, warmupBatches: 0, inferenceBatches: [2], threads: 1, samples: 1))
+    let decoded = try JSONDecoder().decode(BenchReport.self, from: JSONEncoder().encode(report))
+    #expect(decoded == report)
+}
