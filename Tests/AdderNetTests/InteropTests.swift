@@ -95,6 +95,8 @@ struct InteropTests {
 
         let evaluation = try evaluate(network, on: test, engine: engine, batchSize: 1000)
         #expect(evaluation.count == 10_000)
+        #expect(evaluation.confusion.joined().reduce(0, +) == 10_000, "the confusion matrix covers every test image")
+        #expect(evaluation.count == 10_000)
         #expect(evaluation.classificationAccuracy > 0.9, "a trained network: \(evaluation.classificationAccuracy)")
         let theirCorrect = zip(theirDigits, test.labels).filter { $0 == $1 }.count
         #expect(Double(theirCorrect) / Double(test.count) == theirAccuracy)

@@ -116,6 +116,19 @@ func killAndResume() async throws {
     #expect(a.network == b.network, "resumed weights differ from the uninterrupted run's")
     #expect(a.metadata["epoch"] == "6" && b.metadata["epoch"] == "6")
 
+    // The pictures of the run, written after training and again by `report`.
+    let report = try runCLI(["report", killed.path])
+    #expect(report.status == 0, "\(report.stderr)")
+    for name in ["curves.png", "confusion.png", "misclassified.png"] {
+        let bytes = [UInt8](try Data(contentsOf: killed.appendingPathComponent(name)))
+        let image = try PNGCodec.decode(bytes, source: name)
+        #expect(image.width > 100 && image.height > 100, "\(name) is \(image.width)×\(image.height)")
+    }
+    for name in ["curves.svg", "confusion.svg", "report.html"] {
+        let text = try String(contentsOf: killed.appendingPathComponent(name), encoding: .utf8)
+        #expect(text.count > 1000, "\(name) holds \(text.count) characters")
+    }
+
     let again = try runCLI(["train", "--output", whole.path] + options)
     #expect(again.status != 0 && again.stderr.contains("already holds a training run"))
 }
