@@ -95,7 +95,9 @@ public enum BLASKernels {
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
               coreName == "Prescott", let better = supportedCoreType else { return }
         setenv("OPENBLAS_CORETYPE", better, 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
+        // The resolved path, so the restarted process keeps its name (`ps` would show "exe").
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe"
+        execv(path, CommandLine.unsafeArgv)
         #endif
     }
 }
