@@ -5,33 +5,17 @@ import DigitImage
 import Foundation
 import MNISTData
 import NNCore
+import NNTestSupport
 import Testing
 
 /// The binary next to the test bundle (same build folder and configuration).
 let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     .appendingPathComponent("mnist-adder")
 
-struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
+/// Runs the binary with `arguments`.
 @discardableResult
-func runCLI(_ arguments: [String]) throws -> RunResult {
-    let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return RunResult(
-        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+func runCLI(_ arguments: [String]) throws -> ProcessOutput {
+    try runProcess(binary, arguments)
 }
 
 func temporaryFolder() throws -> URL {
