@@ -67,7 +67,7 @@ func wrongShapeCheckpoint() throws {
 }
 
 @Test("a run killed mid-training and resumed ends with the weights of an uninterrupted run")
-func killAndResume() async throws {
+func killAndResume() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let options = ["--limit", "400", "--test-limit", "50", "--epochs", "6", "--batch-size", "40", "--threads", "1"]
@@ -79,16 +79,22 @@ func killAndResume() async throws {
     process.executableURL = binary
     process.arguments = ["train", "--output", killed.path] + options
     process.standardOutput = FileHandle.nullDevice
+    let errors = Pipe()
+    process.standardError = errors
     try process.run()
     // Kill it as soon as the first epoch's checkpoint exists: somewhere in epoch 2 or its checkpoint.
     let state = killed.appendingPathComponent(Trainer.FileName.trainingState)
     let deadline = Date().addingTimeInterval(120)
     while !FileManager.default.fileExists(atPath: state.path) && Date() < deadline && process.isRunning {
-        try await Task.sleep(nanoseconds: 5_000_000)
+        // A blocking sleep: an awaited one waits for a free thread of the test pool, which other
+        // tests keep busy, and the run can end meanwhile.
+        usleep(5_000)
     }
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
-    #expect(process.terminationReason == .uncaughtSignal, "the run finished before it could be killed")
+    let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationReason == .uncaughtSignal,
+            "the run ended (status \(process.terminationStatus)) before it could be killed: \(stderr)")
     let interrupted = try Trainer.savedOptions(in: killed)
     #expect(interrupted.epochs == 6)
 
