@@ -133,16 +133,22 @@ public enum AdderBench {
         let slices = split(batch, into: workers)
         var figures: [LayerFigures] = []
         for index in AdderNetwork.convs.indices {
-            let workload = ConvLayerWorkload(index: index, batch: batch, workers: workers)
-            let (spec, g, needsGradInput) = (workload.spec, workload.spec.geometry, workload.computesGradInput)
-            let forward = timeSamples(warmup: 1, samples: samples) { workload.forward() }
-            let backward = timeSamples(warmup: 1, samples: samples) { workload.backward() }
-            let flops = 2 * Double(batch * g.outChannels * g.columnRows * g.outputPlane)
-            let backwardFLOPs = needsGradInput ? 2 * flops : flops
-            figures.append(LayerFigures(
-                name: spec.name, forwardFLOPs: flops, backwardFLOPs: backwardFLOPs,
-                forward: forward, backward: backward,
-                forwardGFLOPs: flops / forward.median / 1e9, backwardGFLOPs: backwardFLOPs / backward.median / 1e9))
+            let spec = AdderNetwork.convs[index], g = spec.geometry
+            let preferred = Conv2dAlgorithm.preferred(for: g, batch: slices.max() ?? batch)
+            // The engine's algorithm first (named as the module), then any other one for comparison.
+            let others = Conv2dAlgorithm.allCases.filter { $0 != preferred && $0.supports(g) }
+            for algorithm in [preferred] + others {
+                let workload = ConvLayerWorkload(index: index, batch: batch, workers: workers, algorithm: algorithm)
+                let forward = timeSamples(warmup: 1, samples: samples) { workload.forward() }
+                let backward = timeSamples(warmup: 1, samples: samples) { workload.backward() }
+                let flops = 2 * Double(batch * g.outChannels * g.columnRows * g.outputPlane)
+                let backwardFLOPs = workload.computesGradInput ? 2 * flops : flops
+                figures.append(LayerFigures(
+                    name: algorithm == preferred ? spec.name : "\(spec.name)/\(algorithm.rawValue)",
+                    algorithm: algorithm.rawValue, forwardFLOPs: flops, backwardFLOPs: backwardFLOPs,
+                    forward: forward, backward: backward,
+                    forwardGFLOPs: flops / forward.median / 1e9, backwardGFLOPs: backwardFLOPs / backward.median / 1e9))
+            }
             if index == AdderNetwork.convsBeforePool.count - 1 {
                 figures.append(measurePool(slices: slices, planes: g.outChannels, size: g.outputHeight, samples: samples))
             }
@@ -160,7 +166,7 @@ public enum AdderBench {
             DispatchQueue.concurrentPerform(iterations: buffers.count) { buffers[$0].backward() }
         }
         return LayerFigures(
-            name: "pool", forwardFLOPs: 0, backwardFLOPs: 0, forward: forward, backward: backward,
+            name: "pool", algorithm: nil, forwardFLOPs: 0, backwardFLOPs: 0, forward: forward, backward: backward,
             forwardGFLOPs: 0, backwardGFLOPs: 0)
     }
 
@@ -179,7 +185,7 @@ public enum AdderBench {
             ("conv2.forward", o, ld, ckk, false, false, workers),
             ("conv2.gradWeight", o, ckk, ld, false, true, workers),
             ("conv2.gradInput", ckk, ld, o, true, false, workers),
-        ]
+        ] + winogradShapes(conv2, slice: slice, workers: workers)
         return shapes.map { name, m, n, k, transA, transB, concurrent in
             let workload = GemmWorkload(m: m, n: n, k: k, transA: transA, transB: transB, concurrent: concurrent)
             // Repeat small GEMMs inside one sample so a sample lasts milliseconds, not microseconds.
@@ -192,6 +198,19 @@ public enum AdderBench {
                 name: name, m: m, n: n, k: k, transA: transA, transB: transB, concurrent: concurrent,
                 time: summary, gflops: Double(concurrent) * flops / summary.median / 1e9)
         }
+    }
+
+    /// The three GEMM shapes Winograd makes for `g` per chunk (each run 16 times, once per ξ):
+    /// forward O×(T·chunk)×C, gradWeight O×C×(T·chunk) Bᵀ, gradInput C×(T·chunk)×O Aᵀ.
+    static func winogradShapes(_ g: Conv2dGeometry, slice: Int, workers: Int) -> [(String, Int, Int, Int, Bool, Bool, Int)] {
+        let (o, c) = (g.outChannels, g.inChannels)
+        let tiles = ((g.outputHeight + 1) / 2) * ((g.outputWidth + 1) / 2)
+        let ld = tiles * winogradChunkSize(geometry: g, batch: slice)
+        return [
+            ("conv2.winograd.forward", o, ld, c, false, false, workers),
+            ("conv2.winograd.gradWeight", o, c, ld, false, true, workers),
+            ("conv2.winograd.gradInput", c, ld, o, true, false, workers),
+        ]
     }
 
     // MARK: - Helpers

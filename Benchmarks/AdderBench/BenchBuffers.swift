@@ -19,11 +19,15 @@ func randomBuffer(_ count: Int, seed: UInt64) -> UnsafeMutablePointer<Float> {
 final class LayerBuffers: @unchecked Sendable {
     let geometry: Conv2dGeometry
     let batch: Int
+    let algorithm: Conv2dAlgorithm
     let input, weight, bias, output, gradOutput, gradInput, gradWeight, gradBias, workspace: UnsafeMutablePointer<Float>
+    /// Winograd's transformed input, kept by forward for backward as the engine does in training.
+    let transformedInput: UnsafeMutablePointer<Float>?
 
-    init(geometry g: Conv2dGeometry, batch: Int, seed: UInt64) {
+    init(geometry g: Conv2dGeometry, batch: Int, algorithm: Conv2dAlgorithm, seed: UInt64) {
         geometry = g
         self.batch = batch
+        self.algorithm = algorithm
         input = randomBuffer(batch * g.inputImageSize, seed: seed)
         weight = randomBuffer(g.outChannels * g.columnRows, seed: seed + 1)
         bias = randomBuffer(g.outChannels, seed: seed + 2)
@@ -33,23 +37,27 @@ final class LayerBuffers: @unchecked Sendable {
         gradWeight = randomBuffer(g.outChannels * g.columnRows, seed: seed + 6)
         gradBias = randomBuffer(g.outChannels, seed: seed + 7)
         workspace = randomBuffer(conv2dWorkspaceSize(geometry: g, batch: batch), seed: seed + 8)
+        let kept = conv2dTransformedInputSize(geometry: g, batch: batch, algorithm: algorithm)
+        transformedInput = kept > 0 ? randomBuffer(kept, seed: seed + 9) : nil
     }
 
     func forward() {
         conv2dForward(
             input: input, batch: batch, geometry: geometry, weight: weight, bias: bias,
-            output: output, workspace: workspace, fuseReLU: true)
+            output: output, workspace: workspace, fuseReLU: true, algorithm: algorithm,
+            transformedInput: transformedInput)
     }
 
     func backward(gradInput wantsGradInput: Bool) {
         conv2dBackward(
             input: input, batch: batch, geometry: geometry, weight: weight, gradOutput: gradOutput,
             gradWeight: gradWeight, gradBias: gradBias, gradInput: wantsGradInput ? gradInput : nil,
-            workspace: workspace)
+            workspace: workspace, algorithm: algorithm, transformedInput: transformedInput.map { UnsafePointer($0) })
     }
 
     deinit {
         for p in [input, weight, bias, output, gradOutput, gradInput, gradWeight, gradBias, workspace] { p.deallocate() }
+        transformedInput?.deallocate()
     }
 }
 
@@ -120,15 +128,20 @@ public final class ConvLayerWorkload: @unchecked Sendable {
     public let spec: ConvSpec
     /// Whether backward computes the input gradient (every layer but `input1`, as in training).
     public let computesGradInput: Bool
+    /// How the convolution is computed.
+    public let algorithm: Conv2dAlgorithm
     let workers: [LayerBuffers]
 
-    /// The workload of `AdderNetwork.convs[index]` on `batch` images over `workers` threads.
-    public init(index: Int, batch: Int, workers: Int) {
+    /// The workload of `AdderNetwork.convs[index]` on `batch` images over `workers` threads, computed
+    /// with `algorithm` (nil: the one the engine uses, `Conv2dAlgorithm.preferred(for:batch:)` for a worker's slice).
+    public init(index: Int, batch: Int, workers: Int, algorithm: Conv2dAlgorithm? = nil) {
         spec = AdderNetwork.convs[index]
         computesGradInput = index > 0
         let g = spec.geometry
+        let algorithm = algorithm ?? .preferred(for: g, batch: AdderBench.split(batch, into: workers).max() ?? batch)
+        self.algorithm = algorithm
         self.workers = AdderBench.split(batch, into: workers).enumerated().map {
-            LayerBuffers(geometry: g, batch: $1, seed: UInt64(index * 16 + $0))
+            LayerBuffers(geometry: g, batch: $1, algorithm: algorithm, seed: UInt64(index * 16 + $0))
         }
     }
 

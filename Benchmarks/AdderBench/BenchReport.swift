@@ -59,8 +59,12 @@ public struct InferenceFigures: Codable, Sendable, Equatable {
 
 /// One layer's forward and backward at the benchmark batch, split across the engine's workers.
 public struct LayerFigures: Codable, Sendable, Equatable {
-    /// Module name (`input1`, `conv1`, ..., `pool`).
+    /// Module name (`input1`, `conv1`, ..., `pool`); `conv2/im2col` for a convolution timed with the
+    /// algorithm the engine does not use for it.
     public var name: String
+    /// The convolution algorithm timed (`im2col` or `winograd`, `Conv2dAlgorithm`'s raw values);
+    /// nil for pooling and in PyTorch's report.
+    public var algorithm: String?
     /// Floating-point operations of the forward: 2·N·O·CKK·P for a convolution, 0 for pooling.
     public var forwardFLOPs: Double
     /// Of the backward: twice the forward, except `input1` whose input gradient nobody computes (once).

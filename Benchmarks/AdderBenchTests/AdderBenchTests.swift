@@ -20,7 +20,13 @@ import Testing
     #expect(report.training.batch == 6 && report.training.batches == 2 && report.training.perBatch.samples == 2)
     #expect(report.training.imagesPerSecond > 0 && report.training.peakResidentKiB > 0)
     #expect(report.inference.map(\.batch) == [1, 5])
-    #expect(report.layers.map(\.name) == ["input1", "conv1", "conv2", "pool", "oneconv1", "conv3", "conv4", "conv5", "conv6"])
+    #expect(report.layers.map(\.name).filter { !$0.contains("/") } == ["input1", "conv1", "conv2", "pool", "oneconv1", "conv3", "conv4", "conv5", "conv6"])
+    // Every 3×3 stride-1 layer is also timed with the algorithm the engine does not pick for it (slices
+    // of 3 images: conv3-conv5 run im2col, so their Winograd is the alternative).
+    #expect(report.layers.map(\.name).filter { $0.contains("/") }
+            == ["input1/winograd", "conv1/im2col", "conv2/im2col", "conv3/winograd", "conv4/winograd", "conv5/winograd"])
+    #expect(report.layers.first { $0.name == "conv2" }?.algorithm == "winograd")
+    #expect(report.layers.first { $0.name == "conv5" }?.algorithm == "im2col")
     // 2·N·O·CKK·P from the seed's layer table, written out by hand: conv2 is 32→64 channels,
     // 3×3 kernel (CKK = 288), 24×24 → 22×22 (P = 484).
     let conv2 = try #require(report.layers.first { $0.name == "conv2" })
@@ -33,7 +39,12 @@ import Testing
     let input1FLOPs: Double = 2 * 6 * 16 * 9 * 676
     #expect(input1.forwardFLOPs == input1FLOPs)
     #expect(input1.backwardFLOPs == input1FLOPs)
-    #expect(report.gemm.map(\.name) == ["512x512x512", "512x512x512", "conv2.forward", "conv2.gradWeight", "conv2.gradInput"])
+    #expect(report.gemm.map(\.name) == [
+        "512x512x512", "512x512x512", "conv2.forward", "conv2.gradWeight", "conv2.gradInput",
+        "conv2.winograd.forward", "conv2.winograd.gradWeight", "conv2.winograd.gradInput",
+    ])
+    // Winograd's per-ξ GEMM for conv2: [O=64, C=32] · [32, 11·11 tiles · chunk], chunk = 1 image here.
+    #expect(report.gemm[5].m == 64 && report.gemm[5].k == 32 && report.gemm[5].n == 121)
     // conv2's forward GEMM per column chunk: [O=64, CKK=288] · [288, chunk·P], chunk = 1 image here.
     #expect(report.gemm[2].m == 64 && report.gemm[2].k == 288 && report.gemm[2].n == 484)
     #expect(report.gemm.allSatisfy { $0.gflops > 0 })

@@ -57,6 +57,8 @@ final class WorkerBuffers: @unchecked Sendable {
     var gradA: UnsafeMutablePointer<Float>
     var gradB: UnsafeMutablePointer<Float>
     var workspace: UnsafeMutablePointer<Float>
+    /// Per convolution, Winograd's transformed input kept from forward for backward (nil for im2col).
+    var transformedInputs: [UnsafeMutablePointer<Float>?]
     /// Gradients of the CNN's parameters, one flat buffer, in parameter order.
     var gradients: UnsafeMutablePointer<Float>
     let gradientCount: Int
@@ -74,12 +76,17 @@ final class WorkerBuffers: @unchecked Sendable {
         gradB = .allocate(capacity: capacity * largest)
         let workspaceSize = AdderNetwork.convs.map { conv2dWorkspaceSize(geometry: $0.geometry, batch: capacity) }.max()!
         workspace = .allocate(capacity: workspaceSize)
+        transformedInputs = AdderNetwork.convs.map {
+            let size = conv2dTransformedInputSize(geometry: $0.geometry, batch: capacity)
+            return size > 0 ? .allocate(capacity: size) : nil
+        }
         gradientCount = AdderNetwork.parameterShapes[..<AdderNetwork.adderParameterStart].reduce(0) { $0 + $1.reduce(1, *) }
         gradients = .allocate(capacity: gradientCount)
     }
 
     deinit {
         activations.forEach { $0.deallocate() }
+        transformedInputs.forEach { $0?.deallocate() }
         for p in [pooled, gradA, gradB, workspace, gradients] { p.deallocate() }
         poolIndices.deallocate()
     }
@@ -135,7 +142,8 @@ public final class AdderEngine: @unchecked Sendable {
                         let (params, xp, op) = shared.value
                         let r = ranges[w]
                         guard !r.isEmpty else { return }
-                        Self.cnnForward(params, input: xp + r.lowerBound * 784, count: r.count, buffers: workers[w])
+                        Self.cnnForward(
+                            params, input: xp + r.lowerBound * 784, count: r.count, buffers: workers[w], keepForBackward: false)
                         (op + r.lowerBound * 10).update(from: workers[w].activations.last!, count: r.count * 10)
                     }
                 }
@@ -181,7 +189,7 @@ public final class AdderEngine: @unchecked Sendable {
                             buffers.gradients.update(repeating: 0, count: buffers.gradientCount)
                             guard !r.isEmpty else { return }
                             let input = xp + r.lowerBound * 784
-                            Self.cnnForward(params, input: input, count: r.count, buffers: buffers)
+                            Self.cnnForward(params, input: input, count: r.count, buffers: buffers, keepForBackward: true)
                             let z = buffers.activations.last!
                             (op + r.lowerBound * 10).update(from: z, count: r.count * 10)
                             cp[w] = Self.crossEntropyGradient(
@@ -222,10 +230,35 @@ public final class AdderEngine: @unchecked Sendable {
 
     // MARK: - CNN on one worker's slice
 
-    private static func cnnForward(_ params: [UnsafePointer<Float>], input: UnsafePointer<Float>, count n: Int, buffers: WorkerBuffers) {
+    /// Whether the convolution before the pool (conv2) computes the pool itself for `n` images: it
+    /// does when it runs as Winograd with ReLU on an even output, the pool being 2×2 with stride 2.
+    static func fusesPool(batch n: Int) -> Bool {
+        let conv = AdderNetwork.convs[AdderNetwork.convsBeforePool.count - 1]
+        let g = conv.geometry
+        return Conv2dAlgorithm.preferred(for: g, batch: n) == .winograd && conv.relu && AdderNetwork.poolKernel == 2
+            && g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0
+    }
+
+    /// `keepForBackward`: keep Winograd's transformed inputs for `cnnBackward` (training); inference
+    /// skips writing them.
+    private static func cnnForward(
+        _ params: [UnsafePointer<Float>], input: UnsafePointer<Float>, count n: Int, buffers: WorkerBuffers,
+        keepForBackward: Bool
+    ) {
+        let fusesPool = Self.fusesPool(batch: n)
         var x = input
+        let poolIndex = AdderNetwork.convsBeforePool.count
         for (i, spec) in AdderNetwork.convs.enumerated() {
-            if i == AdderNetwork.convsBeforePool.count {
+            if i == poolIndex - 1 && fusesPool {
+                // conv2 + ReLU + pool in one pass: its Winograd tiles are the pool's 2×2 windows.
+                conv2dReLUMaxPool2x2Forward(
+                    input: x, batch: n, geometry: spec.geometry, weight: params[2 * i], bias: params[2 * i + 1],
+                    pooled: buffers.pooled, indices: buffers.poolIndices, workspace: buffers.workspace,
+                    transformedInput: keepForBackward ? buffers.transformedInputs[i] : nil)
+                x = UnsafePointer(buffers.pooled)
+                continue
+            }
+            if i == poolIndex && !fusesPool {
                 let g = WorkerBuffers.poolGeometry
                 maxPool2dForward(
                     input: x, planes: n * g.planes, height: g.size, width: g.size,
@@ -235,7 +268,8 @@ public final class AdderEngine: @unchecked Sendable {
             }
             conv2dForward(
                 input: x, batch: n, geometry: spec.geometry, weight: params[2 * i], bias: params[2 * i + 1],
-                output: buffers.activations[i], workspace: buffers.workspace, fuseReLU: spec.relu)
+                output: buffers.activations[i], workspace: buffers.workspace, fuseReLU: spec.relu,
+                transformedInput: keepForBackward ? buffers.transformedInputs[i] : nil)
             x = UnsafePointer(buffers.activations[i])
         }
     }
@@ -282,7 +316,7 @@ public final class AdderEngine: @unchecked Sendable {
                 gradOutput: gradOut, gradWeight: buffers.gradients + gradientOffsets[2 * i],
                 gradBias: buffers.gradients + gradientOffsets[2 * i + 1],
                 gradInput: i == 0 ? nil : spare, gradInputReLUOutput: inputIsReLUOutput ? layerInput : nil,
-                workspace: buffers.workspace)
+                workspace: buffers.workspace, transformedInput: buffers.transformedInputs[i].map { UnsafePointer($0) })
             swap(&gradOut, &spare)
             if afterPool {
                 let g = WorkerBuffers.poolGeometry

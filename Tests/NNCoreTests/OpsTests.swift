@@ -24,42 +24,61 @@ let convCases = [
     ConvCase(n: 3, c: 4, h: 5, w: 5, o: 2, k: 1, stride: 1, padding: 0),    // 1×1 kernel
     ConvCase(n: 37, c: 3, h: 5, w: 5, o: 4, k: 3, stride: 1, padding: 0),   // many images per GEMM
     ConvCase(n: 5, c: 2, h: 9, w: 6, o: 3, k: 5, stride: 2, padding: 2),
+    ConvCase(n: 6, c: 4, h: 5, w: 5, o: 3, k: 5, stride: 1, padding: 0),   // kernel = input: a linear layer
+    ConvCase(n: 3, c: 8, h: 9, w: 9, o: 5, k: 3, stride: 1, padding: 0),   // Winograd, odd 7×7 output
+    ConvCase(n: 2, c: 9, h: 8, w: 7, o: 4, k: 3, stride: 1, padding: 1),   // Winograd with padding, 8×7
+    ConvCase(n: 40, c: 16, h: 12, w: 12, o: 8, k: 3, stride: 1, padding: 0), // Winograd, several chunks
 ]
 
-@Test("conv2d forward and backward equal the naive loops", arguments: convCases)
-func conv2dMatchesNaive(_ t: ConvCase) {
+/// Every (case, algorithm) pair the algorithm supports.
+let convAlgorithmCases: [(ConvCase, Conv2dAlgorithm)] = convCases.flatMap { t in
+    Conv2dAlgorithm.allCases.filter { $0.supports(t.geometry) }.map { (t, $0) }
+}
+
+extension ConvCase {
+    var geometry: Conv2dGeometry {
+        Conv2dGeometry(
+            inChannels: c, outChannels: o, kernelHeight: k, kernelWidth: k,
+            stride: stride, padding: padding, inputHeight: h, inputWidth: w)
+    }
+}
+
+@Test("conv2d forward and backward equal the naive loops", arguments: convAlgorithmCases)
+func conv2dMatchesNaive(_ t: ConvCase, _ algorithm: Conv2dAlgorithm) {
     let x = randomTensor([t.n, t.c, t.h, t.w], seed: 1)
     let weight = randomTensor([t.o, t.c, t.k, t.k], seed: 2)
     let bias = randomTensor([t.o], seed: 3)
-    let y = conv2dForward(input: x, weight: weight, bias: bias, stride: t.stride, padding: t.padding)
+    let y = conv2dForward(
+        input: x, weight: weight, bias: bias, stride: t.stride, padding: t.padding, algorithm: algorithm)
     let yRef = naiveConv2d(input: x, weight: weight, bias: bias, stride: t.stride, padding: t.padding)
     expectClose(y, yRef, atol: 1e-5, rtol: 1e-5, "output")
 
     let gy = randomTensor(y.shape, seed: 4)
-    let fast = conv2dBackward(input: x, weight: weight, gradOutput: gy, stride: t.stride, padding: t.padding)
+    let fast = conv2dBackward(
+        input: x, weight: weight, gradOutput: gy, stride: t.stride, padding: t.padding, algorithm: algorithm)
     let ref = naiveConv2dBackward(input: x, weight: weight, gradOutput: gy, stride: t.stride, padding: t.padding)
     expectClose(fast.gradInput ?? Tensor(shape: [0]), ref.gradInput, atol: 1e-5, rtol: 1e-5, "gradInput")
     expectClose(fast.gradWeight, ref.gradWeight, atol: 1e-4, rtol: 1e-5, "gradWeight")
     expectClose(fast.gradBias, ref.gradBias, atol: 1e-4, rtol: 1e-5, "gradBias")
 }
 
-@Test("conv2d gradients equal finite differences", arguments: [convCases[1], convCases[2]])
-func conv2dFiniteDifferences(_ t: ConvCase) {
+@Test("conv2d gradients equal finite differences", arguments: [
+    (convCases[1], Conv2dAlgorithm.im2col), (convCases[2], .im2col), (convCases[5], .im2col),
+    (convCases[6], .winograd), (convCases[7], .winograd),
+])
+func conv2dFiniteDifferences(_ t: ConvCase, _ algorithm: Conv2dAlgorithm) {
     let x = randomTensor([1, t.c, t.h, t.w], seed: 5)
     let weight = randomTensor([t.o, t.c, t.k, t.k], seed: 6)
     let bias = randomTensor([t.o], seed: 7)
-    let probe = conv2dForward(input: x, weight: weight, bias: bias, stride: t.stride, padding: t.padding)
-    let r = randomTensor(probe.shape, seed: 8)
-    let grads = conv2dBackward(input: x, weight: weight, gradOutput: r, stride: t.stride, padding: t.padding)
-    let fx = numericalGradient(at: x) {
-        dot(conv2dForward(input: $0, weight: weight, bias: bias, stride: t.stride, padding: t.padding), r)
+    func forward(_ x: Tensor, _ weight: Tensor, _ bias: Tensor) -> Tensor {
+        conv2dForward(input: x, weight: weight, bias: bias, stride: t.stride, padding: t.padding, algorithm: algorithm)
     }
-    let fw = numericalGradient(at: weight) {
-        dot(conv2dForward(input: x, weight: $0, bias: bias, stride: t.stride, padding: t.padding), r)
-    }
-    let fb = numericalGradient(at: bias) {
-        dot(conv2dForward(input: x, weight: weight, bias: $0, stride: t.stride, padding: t.padding), r)
-    }
+    let r = randomTensor(forward(x, weight, bias).shape, seed: 8)
+    let grads = conv2dBackward(
+        input: x, weight: weight, gradOutput: r, stride: t.stride, padding: t.padding, algorithm: algorithm)
+    let fx = numericalGradient(at: x) { dot(forward($0, weight, bias), r) }
+    let fw = numericalGradient(at: weight) { dot(forward(x, $0, bias), r) }
+    let fb = numericalGradient(at: bias) { dot(forward(x, weight, $0), r) }
     expectClose(grads.gradInput ?? Tensor(shape: [0]), fx, atol: 2e-3, rtol: 1e-2, "gradInput vs FD")
     expectClose(grads.gradWeight, fw, atol: 2e-3, rtol: 1e-2, "gradWeight vs FD")
     expectClose(grads.gradBias, fb, atol: 2e-3, rtol: 1e-2, "gradBias vs FD")
@@ -80,9 +99,7 @@ func conv2dWithoutGradInput() {
 
 @Test("im2col and col2im are adjoint: ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩", arguments: convCases)
 func im2colAdjoint(_ t: ConvCase) {
-    let g = Conv2dGeometry(
-        inChannels: t.c, outChannels: t.o, kernelHeight: t.k, kernelWidth: t.k,
-        stride: t.stride, padding: t.padding, inputHeight: t.h, inputWidth: t.w)
+    let g = t.geometry
     let x = randomTensor([t.c, t.h, t.w], seed: 12)
     let y = randomTensor([g.columnRows, g.outputPlane], seed: 13)
     var col = Tensor(shape: y.shape)
@@ -241,4 +258,79 @@ func softmaxValues() {
     expectClose(Tensor(shape: [3], scalars: Array(p.scalars[0..<3])),
                 Tensor(shape: [3], scalars: e.map { Float($0 / total) }), atol: 1e-7, rtol: 1e-6, "row 0")
     #expect(Array(p.scalars[3..<6]) == [0.5, 0.5, 0])
+}
+
+@Test("conv2d + ReLU + 2×2 max pool in one pass equals the three ops one after another, indices included")
+func fusedConvPoolMatchesSeparateOps() {
+    // 16 channels 12×12 → 10×10 (even), 6 output channels; ReLU makes many exact ties at 0.
+    let (n, c, h, o) = (3, 16, 12, 6)
+    let g = Conv2dGeometry(inChannels: c, outChannels: o, kernelHeight: 3, kernelWidth: 3, inputHeight: h, inputWidth: h)
+    let x = randomTensor([n, c, h, h], seed: 21)
+    let weight = randomTensor([o, c, 3, 3], seed: 22)
+    let bias = randomTensor([o], seed: 23, lower: -2, upper: 0)
+    var convolved = conv2dForward(input: x, weight: weight, bias: bias, algorithm: .winograd)
+    convolved.scalars = convolved.scalars.map { max($0, 0) }
+    let (expected, expectedIndices) = maxPool2dForward(input: convolved, kernelSize: 2, stride: 2)
+    #expect(expectedIndices.contains { $0 % 2 == 1 }, "some maxima sit off the windows' first element")
+    #expect(expected.scalars.filter { $0 == 0 }.count > 10, "some windows are all zero (ties)")
+
+    var pooled = [Float](repeating: .nan, count: expected.count)
+    var indices = [Int32](repeating: -1, count: expected.count)
+    var workspace = [Float](repeating: 0, count: conv2dWorkspaceSize(geometry: g, batch: n))
+    x.scalars.withUnsafeBufferPointer { xp in
+        weight.scalars.withUnsafeBufferPointer { wp in
+            bias.scalars.withUnsafeBufferPointer { bp in
+                conv2dReLUMaxPool2x2Forward(
+                    input: xp.baseAddress!, batch: n, geometry: g, weight: wp.baseAddress!, bias: bp.baseAddress!,
+                    pooled: &pooled, indices: &indices, workspace: &workspace)
+            }
+        }
+    }
+    #expect(pooled == expected.scalars)
+    #expect(indices == expectedIndices)
+}
+
+@Test("Winograd backward from the forward pass's kept input tiles equals recomputing them")
+func winogradKeptInputTiles() {
+    let t = convCases[8]  // 40 images of 16×12×12: several chunks
+    let g = t.geometry
+    let x = randomTensor([t.n, t.c, t.h, t.w], seed: 31)
+    let weight = randomTensor([t.o, t.c, 3, 3], seed: 32)
+    let bias = randomTensor([t.o], seed: 33)
+    let gy = randomTensor([t.n, t.o, g.outputHeight, g.outputWidth], seed: 34)
+    var kept = [Float](repeating: .nan, count: conv2dTransformedInputSize(geometry: g, batch: t.n, algorithm: .winograd))
+    #expect(kept.count == 16 * t.c * 25 * t.n)  // 10×10 output: 5×5 tiles
+    var workspace = [Float](repeating: 0, count: conv2dWorkspaceSize(geometry: g, batch: t.n))
+    var output = [Float](repeating: 0, count: t.n * g.outputImageSize)
+    func backward(_ kept: UnsafePointer<Float>?) -> [[Float]] {
+        var (gx, gw, gb) = ([Float](repeating: 0, count: x.count), [Float](repeating: 0, count: weight.count), [Float](repeating: 0, count: t.o))
+        conv2dBackward(
+            input: x.scalars, batch: t.n, geometry: g, weight: weight.scalars, gradOutput: gy.scalars,
+            gradWeight: &gw, gradBias: &gb, gradInput: &gx, workspace: &workspace, algorithm: .winograd,
+            transformedInput: kept)
+        return [gx, gw, gb]
+    }
+    conv2dForward(
+        input: x.scalars, batch: t.n, geometry: g, weight: weight.scalars, bias: bias.scalars, output: &output,
+        workspace: &workspace, algorithm: .winograd, transformedInput: &kept)
+    #expect(!kept.contains { $0.isNaN }, "forward filled every kept value")
+    let recomputed = backward(nil)
+    let fromKept = kept.withUnsafeBufferPointer { backward($0.baseAddress!) }
+    #expect(fromKept == recomputed)
+    #expect(output == conv2dForward(input: x, weight: weight, bias: bias, algorithm: .winograd).scalars)
+}
+
+@Test("the preferred algorithm: Winograd for the network's 3×3 layers with 8+ input channels, small outputs only in batches")
+func preferredAlgorithm() {
+    func geometry(_ c: Int, _ size: Int, k: Int = 3, stride: Int = 1) -> Conv2dGeometry {
+        Conv2dGeometry(inChannels: c, outChannels: 8, kernelHeight: k, kernelWidth: k, stride: stride,
+                       inputHeight: size, inputWidth: size)
+    }
+    #expect(Conv2dAlgorithm.preferred(for: geometry(1, 28), batch: 64) == .im2col)     // input1: one channel
+    #expect(Conv2dAlgorithm.preferred(for: geometry(32, 24), batch: 1) == .winograd)   // conv2: 22×22 output
+    #expect(Conv2dAlgorithm.preferred(for: geometry(64, 7), batch: 1) == .im2col)      // conv5 at batch 1
+    #expect(Conv2dAlgorithm.preferred(for: geometry(64, 7), batch: 16) == .winograd)   // conv5 in training
+    #expect(Conv2dAlgorithm.preferred(for: geometry(64, 11, k: 1), batch: 64) == .im2col)
+    #expect(Conv2dAlgorithm.preferred(for: geometry(32, 24, stride: 2), batch: 64) == .im2col)
+    #expect(!Conv2dAlgorithm.winograd.supports(geometry(32, 24, k: 5)))
 }

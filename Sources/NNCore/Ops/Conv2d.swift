@@ -14,12 +14,29 @@ public func conv2dChunkSize(geometry g: Conv2dGeometry, batch: Int, columnBudget
     max(1, min(batch, columnBudget / max(1, g.columnRows * g.outputPlane)))
 }
 
-/// Floats of scratch space `conv2dForward`/`conv2dBackward` need for a batch of `batch` images:
-/// the column matrix plus one output-layout matrix of the same chunk.
-@inlinable
+/// Floats of scratch space `conv2dForward`/`conv2dBackward` need for a batch of `batch` images,
+/// enough for every algorithm that supports `g`: im2col's column matrix plus one output-layout
+/// matrix of a chunk, or Winograd's transformed weights and one chunk's transformed tiles.
 public func conv2dWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
     let chunk = conv2dChunkSize(geometry: g, batch: batch)
-    return chunk * g.outputPlane * (g.columnRows + g.outChannels)
+    let im2colSize = chunk * g.outputPlane * (g.columnRows + g.outChannels)
+    guard Conv2dAlgorithm.winograd.supports(g) else { return im2colSize }
+    return max(im2colSize, winogradWorkspaceSize(geometry: g, batch: batch))
+}
+
+/// Floats `conv2dForward` can keep for `conv2dBackward` so the backward pass skips Winograd's input
+/// transform: 16·C·⌈OH/2⌉·⌈OW/2⌉ per image with `.winograd`, 0 with `.im2col` (nothing to keep).
+/// `algorithm` nil means `Conv2dAlgorithm.preferred(for:batch:)`.
+public func conv2dTransformedInputSize(geometry g: Conv2dGeometry, batch: Int, algorithm: Conv2dAlgorithm? = nil) -> Int {
+    (algorithm ?? .preferred(for: g, batch: batch)) == .winograd ? 16 * g.inChannels * WinogradTiles(g).count * batch : 0
+}
+
+extension Conv2dGeometry {
+    /// True when the kernel covers the whole unpadded input, so the output is 1×1 and the
+    /// convolution is a linear layer on the flattened image (the network's conv6).
+    var isFullyConnected: Bool {
+        padding == 0 && kernelHeight == inputHeight && kernelWidth == inputWidth
+    }
 }
 
 /// Convolution forward over `batch` NCHW images, optionally followed by ReLU.
@@ -27,13 +44,36 @@ public func conv2dWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
 /// `output[n, o, y, x] = bias[o] + Σ_{c,ky,kx} weight[o, c, ky, kx] · input[n, c, y·s − p + ky, x·s − p + kx]`
 /// (zero outside the image), then `max(0, ·)` when `fuseReLU`. Buffers: `input` N·C·H·W, `weight` O·CKK,
 /// `bias` O, `output` N·O·P, `workspace` at least `conv2dWorkspaceSize(geometry:batch:)` floats.
+/// `algorithm` nil picks `Conv2dAlgorithm.preferred(for:batch:)`; one that does not support `g` is a
+/// programming error (precondition). When the kernel covers the whole input (output 1×1), im2col
+/// is skipped: the images are the rows of one GEMM, as in a linear layer. With Winograd, pass
+/// `transformedInput` (`conv2dTransformedInputSize` floats) to keep the transformed input tiles for
+/// `conv2dBackward` on the same batch; im2col ignores it.
 /// Matches `torch.nn.functional.conv2d(input, weight, bias, stride, padding)` (then `relu`), dilation 1, groups 1.
 public func conv2dForward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-    output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, fuseReLU: Bool = false
+    output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, fuseReLU: Bool = false,
+    algorithm: Conv2dAlgorithm? = nil, transformedInput: UnsafeMutablePointer<Float>? = nil
 ) {
+    let algorithm = algorithm ?? .preferred(for: g, batch: batch)
+    precondition(algorithm.supports(g), "conv2d: \(algorithm) does not support \(g)")
+    if algorithm == .winograd {
+        winogradConv2dForward(
+            input: input, batch: batch, geometry: g, weight: weight, bias: bias, output: output,
+            workspace: workspace, fuseReLU: fuseReLU, transformedInput: transformedInput)
+        return
+    }
     let (o, p, ckk) = (g.outChannels, g.outputPlane, g.columnRows)
+    if g.isFullyConnected {
+        // output[N, O] = input[N, CKK] · weightᵀ + bias
+        gemm(transB: true, m: batch, n: o, k: ckk, a: input, lda: ckk, b: weight, ldb: ckk, c: output, ldc: o)
+        for n in 0..<batch {
+            let row = output + n * o
+            for oc in 0..<o { row[oc] = fuseReLU ? max(row[oc] + bias[oc], 0) : row[oc] + bias[oc] }
+        }
+        return
+    }
     let chunk = conv2dChunkSize(geometry: g, batch: batch)
     let col = workspace
     let wide = workspace + chunk * p * ckk  // [O, chunk·P] when chunk > 1
@@ -74,14 +114,43 @@ public func conv2dForward(
 /// multiplied by the ReLU mask (`input > 0`) while it is still in cache, which is ReLU's backward
 /// fused in. `workspace` as in `conv2dForward`. Matches `torch.nn.grad.conv2d_weight` /
 /// `conv2d_input` (then `threshold_backward`) and PyTorch's bias gradient (sum over N and positions).
+/// `algorithm` as in `conv2dForward`; Winograd's gradients are those of its own forward pass, equal
+/// to the convolution's up to rounding. `transformedInput`: what `conv2dForward` kept for this same
+/// `input`, `batch` and algorithm, or nil to recompute it.
 public func conv2dBackward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>? = nil,
-    workspace: UnsafeMutablePointer<Float>
+    workspace: UnsafeMutablePointer<Float>, algorithm: Conv2dAlgorithm? = nil,
+    transformedInput: UnsafePointer<Float>? = nil
 ) {
+    let algorithm = algorithm ?? .preferred(for: g, batch: batch)
+    precondition(algorithm.supports(g), "conv2d: \(algorithm) does not support \(g)")
+    if algorithm == .winograd {
+        winogradConv2dBackward(
+            input: input, batch: batch, geometry: g, weight: weight, gradOutput: gradOutput,
+            gradWeight: gradWeight, gradBias: gradBias, gradInput: gradInput,
+            gradInputReLUOutput: gradInputReLUOutput, workspace: workspace, transformedInput: transformedInput)
+        return
+    }
     let (o, p, ckk) = (g.outChannels, g.outputPlane, g.columnRows)
+    if g.isFullyConnected {
+        // gradOutput is [N, O]; the input is [N, CKK].
+        for n in 0..<batch {
+            let row = gradOutput + n * o
+            for oc in 0..<o { gradBias[oc] += row[oc] }
+        }
+        // gradWeight[O, CKK] += gradOutputᵀ · input
+        gemm(transA: true, m: o, n: ckk, k: batch, a: gradOutput, lda: o, b: input, ldb: ckk,
+             beta: 1, c: gradWeight, ldc: ckk)
+        if let gradInput {
+            // gradInput[N, CKK] = gradOutput · weight
+            gemm(m: batch, n: ckk, k: o, a: gradOutput, lda: o, b: weight, ldb: ckk, c: gradInput, ldc: ckk)
+            if let mask = gradInputReLUOutput { reluMask(grad: gradInput, output: mask, count: batch * ckk) }
+        }
+        return
+    }
     let chunk = conv2dChunkSize(geometry: g, batch: batch)
     let col = workspace
     let wide = workspace + chunk * p * ckk
@@ -95,7 +164,7 @@ public func conv2dBackward(
         } else {
             for j in 0..<nb {
                 let image = gradOutput + (n0 + j) * g.outputImageSize
-                for oc in 0..<o { (wide + oc * ld + j * p).update(from: image + oc * p, count: p) }
+                for oc in 0..<o { copyFloats(wide + oc * ld + j * p, image + oc * p, count: p) }
             }
             grad = UnsafePointer(wide)
         }
@@ -144,7 +213,11 @@ extension Conv2dGeometry {
 ///
 /// Allocates its output and workspace; the training loop uses the pointer form with buffers it keeps.
 /// Matches `torch.nn.functional.conv2d(input, weight, bias, stride=stride, padding=padding)`.
-public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
+/// `algorithm` nil picks `Conv2dAlgorithm.preferred(for:batch:)`.
+public func conv2dForward(
+    input: Tensor, weight: Tensor, bias: Tensor, stride: Int = 1, padding: Int = 0,
+    algorithm: Conv2dAlgorithm? = nil
+) -> Tensor {
     let g = Conv2dGeometry(input: input, weight: weight, stride: stride, padding: padding)
     precondition(bias.shape == [g.outChannels], "conv2d bias shape \(bias.shape), expected [\(g.outChannels)]")
     let n = input.shape[0]
@@ -157,7 +230,8 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor, stride: I
                     workspace.withUnsafeMutableBufferPointer { ws in
                         conv2dForward(
                             input: x.baseAddress!, batch: n, geometry: g, weight: w.baseAddress!,
-                            bias: b.baseAddress!, output: y.baseAddress!, workspace: ws.baseAddress!)
+                            bias: b.baseAddress!, output: y.baseAddress!, workspace: ws.baseAddress!,
+                            algorithm: algorithm)
                     }
                 }
             }
@@ -169,10 +243,11 @@ public func conv2dForward(input: Tensor, weight: Tensor, bias: Tensor, stride: I
 /// Convolution backward on tensors: from `gradOutput` (N, O, OH, OW) to the gradients of the
 /// input (N, C, H, W) when `needsGradInput`, the weight (O, C, kh, kw) and the bias (O).
 ///
+/// `algorithm` nil picks `Conv2dAlgorithm.preferred(for:batch:)`.
 /// Matches the gradients autograd gives for `torch.nn.functional.conv2d`.
 public func conv2dBackward(
     input: Tensor, weight: Tensor, gradOutput: Tensor, stride: Int = 1, padding: Int = 0,
-    needsGradInput: Bool = true
+    needsGradInput: Bool = true, algorithm: Conv2dAlgorithm? = nil
 ) -> (gradInput: Tensor?, gradWeight: Tensor, gradBias: Tensor) {
     let g = Conv2dGeometry(input: input, weight: weight, stride: stride, padding: padding)
     let n = input.shape[0]
@@ -194,7 +269,7 @@ public func conv2dBackward(
                                     gradOutput: gy.baseAddress!, gradWeight: gw.baseAddress!,
                                     gradBias: gb.baseAddress!,
                                     gradInput: needsGradInput ? gx.baseAddress! : nil,
-                                    workspace: ws.baseAddress!)
+                                    workspace: ws.baseAddress!, algorithm: algorithm)
                             }
                         }
                     }

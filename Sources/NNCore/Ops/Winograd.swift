@@ -1,0 +1,564 @@
+// Winograd F(2×2, 3×3) convolution: forward, input gradient and weight gradient.
+//
+// A 3×3, stride-1 convolution computes each 2×2 block of outputs from a 4×4 block of inputs
+// ("tile", tiles overlap by 2). In the Winograd domain that costs 16 products per (o, c) pair instead
+// of 36, so 2.25× fewer multiply-adds than im2col + GEMM (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", 2015):
+//
+//   Y = Aᵀ [ U ⊙ V ] A,   U = G g Gᵀ (4×4 per kernel),   V = Bᵀ d Bᵀᵀ (4×4 per input tile),
+//
+// summed over input channels. Per position ξ of the 4×4 domain this is one GEMM,
+// M[ξ] (O×T) = U[ξ] (O×C) · V[ξ] (C×T), over the T tiles of a chunk of images.
+//
+// The backward pass differentiates these same formulas (it is the exact gradient of the forward
+// pass as computed, which equals the convolution's up to rounding):
+//   dM = A dY Aᵀ,   dU[ξ] += dM[ξ] · V[ξ]ᵀ,   dV[ξ] = U[ξ]ᵀ · dM[ξ],   dX += B dV Bᵀ (scatter-add),
+//   dW = Gᵀ dU G.
+//
+// Outputs whose count is odd get a last tile half outside the output; the input it reads past the
+// image is zero and the outputs past the output are dropped (their gradient is zero).
+//
+// Layouts: U and dU are [16][O][C]; V and dV are [16][C][ld], M and dM are [16][O][ld], with
+// ld = tiles per image · images in the chunk, tile t of image j at column j·T + t, t = ty·TX + tx.
+
+/// How a 2-D convolution is computed. Both give the same result up to float rounding.
+public enum Conv2dAlgorithm: String, Sendable, CaseIterable, Codable {
+    /// Unfold windows into a column matrix and multiply by the weight: one GEMM of O×CKK by CKK×P.
+    /// Works for every geometry.
+    case im2col
+    /// Winograd F(2×2, 3×3): 16 GEMMs of O×C by C×(P/4), 2.25× fewer multiply-adds. Only for
+    /// 3×3 kernels with stride 1 (any padding).
+    case winograd
+
+    /// Whether this algorithm can compute the convolution `g`.
+    public func supports(_ g: Conv2dGeometry) -> Bool {
+        switch self {
+        case .im2col: return true
+        case .winograd: return g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1
+        }
+    }
+
+    /// The faster algorithm for `g` on `batch` images at a time: Winograd for 3×3 stride-1 kernels
+    /// over at least 8 input channels, im2col otherwise (with fewer channels Winograd's GEMMs are too
+    /// thin to pay for its transforms). For small outputs (under 100 positions: the network's 9×9,
+    /// 7×7 and 5×5 layers) Winograd only from 16 images on: below that its per-call weight transform
+    /// costs more than it saves (single-image latency). BENCHMARKS.md times each layer both ways.
+    public static func preferred(for g: Conv2dGeometry, batch: Int) -> Conv2dAlgorithm {
+        guard Conv2dAlgorithm.winograd.supports(g) && g.inChannels >= 8 else { return .im2col }
+        return g.outputPlane >= 100 || batch >= 16 ? .winograd : .im2col
+    }
+}
+
+/// Tile counts of a Winograd F(2×2, 3×3) convolution: ⌈OH/2⌉ × ⌈OW/2⌉ tiles per image.
+@usableFromInline
+struct WinogradTiles {
+    let rows: Int, columns: Int
+    var count: Int { rows * columns }
+    init(_ g: Conv2dGeometry) {
+        rows = (g.outputHeight + 1) / 2
+        columns = (g.outputWidth + 1) / 2
+    }
+}
+
+/// Images per Winograd chunk (one set of 16 GEMMs): the transformed input and output tiles of one
+/// chunk stay near `budget` floats; at least 1, at most `batch`.
+/// The default budget, 2¹⁸ floats (1 MiB, half a core's L2 here), measured best among 2¹⁷…2²⁰.
+public func winogradChunkSize(geometry g: Conv2dGeometry, batch: Int, budget: Int = 1 << 18) -> Int {
+    let perImage = 16 * WinogradTiles(g).count * (g.inChannels + g.outChannels)
+    return max(1, min(batch, budget / max(1, perImage)))
+}
+
+/// Floats of workspace the Winograd path needs: U, dU, and one chunk's V and M.
+func winogradWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
+    let chunk = winogradChunkSize(geometry: g, batch: batch)
+    let oc = 16 * g.outChannels * g.inChannels
+    // + 4: the output and input-gradient transforms read up to 3 floats past the last row.
+    return 2 * oc + 16 * WinogradTiles(g).count * chunk * (g.inChannels + g.outChannels) + 4
+}
+
+// MARK: - Transforms
+
+/// U[ξ][o][c] = (G g Gᵀ)[ξ] for every 3×3 kernel g = weight[o, c] (OIHW).
+func winogradWeightTransform(
+    _ weight: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, into u: UnsafeMutablePointer<Float>
+) {
+    let stride = o * c
+    for k in 0..<stride {
+        let g = weight + k * 9
+        // t = G g (4×3), one column of g at a time; then U = t Gᵀ, one row of t at a time.
+        @inline(__always) func gColumn(_ x: Int) -> SIMD4<Float> {
+            let (g0, g1, g2) = (g[x], g[3 + x], g[6 + x])
+            return SIMD4(g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
+        }
+        let t0 = gColumn(0), t1 = gColumn(1), t2 = gColumn(2)  // t0[i] = t[i][0]
+        let u0 = t0, u1 = 0.5 * (t0 + t1 + t2), u2 = 0.5 * (t0 - t1 + t2), u3 = t2
+        for i in 0..<4 {
+            u[(4 * i + 0) * stride + k] = u0[i]
+            u[(4 * i + 1) * stride + k] = u1[i]
+            u[(4 * i + 2) * stride + k] = u2[i]
+            u[(4 * i + 3) * stride + k] = u3[i]
+        }
+    }
+}
+
+/// gradWeight[o, c] += Gᵀ dU[·][o][c] G, the weight gradient from the Winograd-domain one.
+func winogradWeightGradient(
+    _ du: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, addingTo gradWeight: UnsafeMutablePointer<Float>
+) {
+    let stride = o * c
+    for k in 0..<stride {
+        // t = Gᵀ dU (3×4), one column j of dU at a time; then dW = t G, one column of t at a time.
+        @inline(__always) func column(_ j: Int) -> SIMD3<Float> {
+            let (m0, m1, m2, m3) = (du[j * stride + k], du[(4 + j) * stride + k],
+                                    du[(8 + j) * stride + k], du[(12 + j) * stride + k])
+            return SIMD3(m0 + 0.5 * (m1 + m2), 0.5 * (m1 - m2), 0.5 * (m1 + m2) + m3)
+        }
+        let t0 = column(0), t1 = column(1), t2 = column(2), t3 = column(3)  // t0[i] = t[i][0]
+        let w0 = t0 + 0.5 * (t1 + t2), w1 = 0.5 * (t1 - t2), w2 = 0.5 * (t1 + t2) + t3
+        let g = gradWeight + k * 9
+        for i in 0..<3 {
+            g[3 * i] += w0[i]
+            g[3 * i + 1] += w1[i]
+            g[3 * i + 2] += w2[i]
+        }
+    }
+}
+
+// The four tile transforms below work on four tiles at once (SIMD4 lanes = neighbouring tiles of
+// one row of tiles). Tile tx reads input columns 2·tx ... 2·tx + 3, so each input row is first split
+// into its even and odd columns (E[t] = column 2t, O[t] = column 2t + 1): tile t then needs
+// E[t], O[t], E[t + 1], O[t + 1], all contiguous loads.
+
+@inline(__always) private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+/// Stores the first `count` (1...4) lanes of `v` at `p`.
+@inline(__always) private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
+    if count >= 4 {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+    } else {
+        for i in 0..<count { p[i] = v[i] }
+    }
+}
+
+/// Splits row `y` of a plane into even and odd columns of the padded row: even[t] = column 2t − pad,
+/// odd[t] = column 2t + 1 − pad, for t in 0..<count, zero outside the plane.
+@inline(__always)
+private func splitRow(
+    _ plane: UnsafePointer<Float>, y: Int, h: Int, w: Int, pad: Int,
+    even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>, count: Int
+) {
+    guard y >= 0 && y < h else {
+        even.update(repeating: 0, count: count)
+        odd.update(repeating: 0, count: count)
+        return
+    }
+    let row = plane + y * w
+    // Tiles t in lo..<hi read both columns inside the row; only the ends need bounds checks.
+    let lo = min(count, (pad + 1) / 2), hi = max(lo, min(count, (w + pad) / 2))
+    @inline(__always) func edge(_ t: Int) {
+        let x = 2 * t - pad
+        even[t] = x >= 0 && x < w ? row[x] : 0
+        odd[t] = x + 1 >= 0 && x + 1 < w ? row[x + 1] : 0
+    }
+    for t in 0..<lo { edge(t) }
+    let shifted = row - pad
+    var t = lo
+    while t + 4 <= hi {  // four tiles' columns are eight contiguous floats
+        let v = UnsafeRawPointer(shifted + 2 &* t).loadUnaligned(as: SIMD8<Float>.self)
+        store4(v.evenHalf, even + t, count: 4)
+        store4(v.oddHalf, odd + t, count: 4)
+        t += 4
+    }
+    while t < hi {
+        even[t] = shifted[t &* 2]
+        odd[t] = shifted[t &* 2 &+ 1]
+        t += 1
+    }
+    for t in hi..<count { edge(t) }
+}
+
+/// V[ξ][c][column + t] = (Bᵀ d B)[ξ] for every 4×4 input tile d of one CHW image (zero outside it).
+func winogradInputTransform(
+    _ image: UnsafePointer<Float>, geometry g: Conv2dGeometry, tiles: WinogradTiles,
+    into v: UnsafeMutablePointer<Float>, ld: Int, column: Int
+) {
+    let (h, w, pad, tx) = (g.inputHeight, g.inputWidth, g.padding, tiles.columns)
+    let xi = g.inChannels * ld  // distance between two ξ
+    let span = tx + 8  // E/O length: tx + 1 used, the rest keeps 4-wide loads inside
+    let rows = 2 * tiles.rows + 2  // padded input rows the tiles read: −pad ..< 2·TY + 2 − pad
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * rows * span) { scratch in
+        let base = scratch.baseAddress!
+        base.initialize(repeating: 0, count: 2 * rows * span)
+        // Padded row r (input row r − pad) has even columns at base + 2·r·span, odd at + span.
+        @inline(__always) func even(_ r: Int) -> UnsafeMutablePointer<Float> { base + 2 * r * span }
+        for c in 0..<g.inChannels {
+            let plane = image + c * h * w
+            // Each input row serves two rows of tiles: split it once.
+            for r in 0..<rows {
+                splitRow(plane, y: r - pad, h: h, w: w, pad: pad, even: even(r), odd: even(r) + span, count: tx + 1)
+            }
+            for ty in 0..<tiles.rows {
+                let out = v + c * ld + column + ty * tx
+                var t = 0
+                while t < tx {
+                    // Columns (d B) of each row i: (e0 − e1, o0 + e1, e1 − o0, o0 − o1).
+                    @inline(__always) func columns(_ i: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+                        let e = even(2 * ty + i) + t, o = e + span
+                        let e0 = load4(e), e1 = load4(e + 1), o0 = load4(o), o1 = load4(o + 1)
+                        return (e0 - e1, o0 + e1, e1 - o0, o0 - o1)
+                    }
+                    let r0 = columns(0), r1 = columns(1), r2 = columns(2), r3 = columns(3)
+                    // Rows (Bᵀ ·): (r0 − r2, r1 + r2, r2 − r1, r1 − r3).
+                    let n = min(4, tx - t)
+                    @inline(__always) func put(_ k: Int, _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>) {
+                        let q = out + 4 * k * xi + t
+                        store4(a, q, count: n); store4(b, q + xi, count: n)
+                        store4(c, q + 2 * xi, count: n); store4(d, q + 3 * xi, count: n)
+                    }
+                    put(0, r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3)
+                    put(1, r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3)
+                    put(2, r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3)
+                    put(3, r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3)
+                    t += 4
+                }
+            }
+        }
+    }
+}
+
+/// Where a fused 2×2 max pool writes one image: O·TY·TX maxima and their offsets in the
+/// O×OH×OW output plane (as `maxPool2dForward` writes them).
+struct WinogradPoolTarget {
+    let output: UnsafeMutablePointer<Float>
+    let indices: UnsafeMutablePointer<Int32>
+}
+
+/// Output tiles of one image from M: y = Aᵀ m A + bias, optionally ReLU, into the O×OH×OW image;
+/// or, with `pool`, only each tile's maximum and its position (the tiles are the pool's windows).
+/// Reads up to 3 floats past the end of M's last row (the workspace has room).
+func winogradOutputTransform(
+    _ m: UnsafePointer<Float>, ld: Int, column: Int, geometry g: Conv2dGeometry, tiles: WinogradTiles,
+    bias: UnsafePointer<Float>, relu: Bool, into image: UnsafeMutablePointer<Float>?,
+    pool: WinogradPoolTarget? = nil
+) {
+    let (oh, ow, tx, count) = (g.outputHeight, g.outputWidth, tiles.columns, tiles.count)
+    let xi = g.outChannels * ld
+    let span = count + 4
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * span) { scratch in
+        let y00 = scratch.baseAddress!, y01 = y00 + span, y10 = y00 + 2 * span, y11 = y00 + 3 * span
+        for o in 0..<g.outChannels {
+            let src = m + o * ld + column
+            var t = 0
+            while t < count {
+                @inline(__always) func row(_ i: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+                    let p = src + 4 * i * xi + t
+                    return (load4(p), load4(p + xi), load4(p + 2 * xi), load4(p + 3 * xi))
+                }
+                let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
+                // Aᵀ m: a = m0 + m1 + m2, b = m1 − m2 − m3 (rows); then · A: (x0 + x1 + x2, x1 − x2 − x3).
+                let a = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
+                let b = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
+                store4(a.0 + a.1 + a.2, y00 + t, count: 4); store4(a.1 - a.2 - a.3, y01 + t, count: 4)
+                store4(b.0 + b.1 + b.2, y10 + t, count: 4); store4(b.1 - b.2 - b.3, y11 + t, count: 4)
+                t += 4
+            }
+            if let pool {
+                winogradPoolTiles(
+                    y00, y01, y10, y11, count: count, columns: tx, outputWidth: ow, bias: bias[o], relu: relu,
+                    output: pool.output + o * count, indices: pool.indices + o * count)
+                continue
+            }
+            guard let image else { continue }
+            // Interleave the tiles' 2×2 blocks into the image, adding the bias (and ReLU).
+            let plane = image + o * oh * ow
+            let b = bias[o]
+            for ty in 0..<tiles.rows {
+                for r in 0..<2 where 2 * ty + r < oh {
+                    let dst = plane + (2 * ty + r) * ow
+                    let left = (r == 0 ? y00 : y10) + ty * tx, right = (r == 0 ? y01 : y11) + ty * tx
+                    if relu {
+                        for x in 0..<(ow / 2) { dst[2 * x] = max(left[x] + b, 0); dst[2 * x + 1] = max(right[x] + b, 0) }
+                        if ow % 2 == 1 { dst[ow - 1] = max(left[ow / 2] + b, 0) }
+                    } else {
+                        for x in 0..<(ow / 2) { dst[2 * x] = left[x] + b; dst[2 * x + 1] = right[x] + b }
+                        if ow % 2 == 1 { dst[ow - 1] = left[ow / 2] + b }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Max over each tile's four outputs (plus bias, ReLU), first maximum in row-major order winning
+/// ties: the same values and indices `maxPool2x2Forward` gives on the written-out image.
+@inline(__always)
+private func winogradPoolTiles(
+    _ y00: UnsafePointer<Float>, _ y01: UnsafePointer<Float>, _ y10: UnsafePointer<Float>, _ y11: UnsafePointer<Float>,
+    count: Int, columns tx: Int, outputWidth ow: Int, bias: Float, relu: Bool,
+    output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
+) {
+    let b = SIMD4<Float>(repeating: bias), zero = SIMD4<Float>()
+    let w = Int32(ow)
+    var t = 0
+    while t < count {
+        @inline(__always) func value(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+            let v = load4(p + t) + b
+            return relu ? v.replacing(with: zero, where: v .< zero) : v
+        }
+        // Offset of each tile's top-left output: 2·ty·OW + 2·tx.
+        var first = SIMD4<Int32>()
+        for lane in 0..<4 {
+            let tile = t + lane
+            first[lane] = Int32(2 * (tile / tx) * ow + 2 * (tile % tx))
+        }
+        var best = value(y00), index = first
+        @inline(__always) func consider(_ candidate: SIMD4<Float>, _ offset: Int32) {
+            let better = candidate .> best
+            best.replace(with: candidate, where: better)
+            index.replace(with: first &+ offset, where: better)
+        }
+        consider(value(y01), 1)
+        consider(value(y10), w)
+        consider(value(y11), w + 1)
+        let n = min(4, count - t)
+        store4(best, output + t, count: n)
+        for lane in 0..<n { indices[t + lane] = index[lane] }
+        t += 4
+    }
+}
+
+/// dM[ξ][o][column + t] = (A dy Aᵀ)[ξ] for every 2×2 tile dy of one image's output gradient
+/// (zero past the output).
+func winogradGradOutputTransform(
+    _ gradOutput: UnsafePointer<Float>, geometry g: Conv2dGeometry, tiles: WinogradTiles,
+    into dm: UnsafeMutablePointer<Float>, ld: Int, column: Int
+) {
+    let (oh, ow, tx) = (g.outputHeight, g.outputWidth, tiles.columns)
+    let xi = g.outChannels * ld
+    let span = tx + 4
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * span) { scratch in
+        let base = scratch.baseAddress!
+        base.initialize(repeating: 0, count: 4 * span)
+        let (a0, a1, b0, b1) = (base, base + span, base + 2 * span, base + 3 * span)
+        for o in 0..<g.outChannels {
+            let plane = gradOutput + o * oh * ow
+            for ty in 0..<tiles.rows {
+                splitRow(plane, y: 2 * ty, h: oh, w: ow, pad: 0, even: a0, odd: a1, count: tx)
+                splitRow(plane, y: 2 * ty + 1, h: oh, w: ow, pad: 0, even: b0, odd: b1, count: tx)
+                let out = dm + o * ld + column + ty * tx
+                var t = 0
+                while t < tx {
+                    let n = min(4, tx - t)
+                    let (p0, p1, q0, q1) = (load4(a0 + t), load4(a1 + t), load4(b0 + t), load4(b1 + t))
+                    // u = A dy: rows (p), (p + q), (p − q), (−q); then dm[i] = (u0, u0 + u1, u0 − u1, −u1).
+                    @inline(__always) func put(_ i: Int, _ u0: SIMD4<Float>, _ u1: SIMD4<Float>) {
+                        let q = out + 4 * i * xi + t
+                        store4(u0, q, count: n); store4(u0 + u1, q + xi, count: n)
+                        store4(u0 - u1, q + 2 * xi, count: n); store4(-u1, q + 3 * xi, count: n)
+                    }
+                    put(0, p0, p1)
+                    put(1, p0 + q0, p1 + q1)
+                    put(2, p0 - q0, p1 - q1)
+                    put(3, -q0, -q1)
+                    t += 4
+                }
+            }
+        }
+    }
+}
+
+/// gradInput += B dV Bᵀ for every tile of one image (the adjoint of `winogradInputTransform`):
+/// overlapping tiles add up, values that fall on the padding are dropped. Reads up to 3 floats past
+/// the end of dV's last row (the workspace has room).
+func winogradGradInputTransform(
+    _ dv: UnsafePointer<Float>, ld: Int, column: Int, geometry g: Conv2dGeometry, tiles: WinogradTiles,
+    addingTo image: UnsafeMutablePointer<Float>
+) {
+    let (h, w, pad, tx) = (g.inputHeight, g.inputWidth, g.padding, tiles.columns)
+    let xi = g.inChannels * ld
+    let span = tx + 4
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * span) { scratch in
+        // Per output row i of the tile: even[i][t] goes to column 2t, odd[i][t] to 2t + 1,
+        // nextEven[i][t] to 2t + 2 and nextOdd[i][t] to 2t + 3.
+        let base = scratch.baseAddress!
+        @inline(__always) func buffer(_ i: Int, _ kind: Int) -> UnsafeMutablePointer<Float> { base + (4 * i + kind) * span }
+        for c in 0..<g.inChannels {
+            let plane = image + c * h * w
+            for ty in 0..<tiles.rows {
+                let src = dv + c * ld + column + ty * tx
+                var t = 0
+                while t < tx {
+                    // dS_k = dV[k] Bᵀ: (v0, v1 − v2 + v3 | v1 + v2 − v0, −v3) at columns (2t, 2t+1 | 2t+2, 2t+3).
+                    @inline(__always) func columns(_ k: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+                        let p = src + 4 * k * xi + t
+                        let (v0, v1, v2, v3) = (load4(p), load4(p + xi), load4(p + 2 * xi), load4(p + 3 * xi))
+                        return (v0, v1 - v2 + v3, v1 + v2 - v0, -v3)
+                    }
+                    let s0 = columns(0), s1 = columns(1), s2 = columns(2), s3 = columns(3)
+                    // dR = B dS: rows (s0, s1 − s2 + s3, s1 + s2 − s0, −s3).
+                    @inline(__always) func put(_ i: Int, _ r: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)) {
+                        store4(r.0, buffer(i, 0) + t, count: 4); store4(r.1, buffer(i, 1) + t, count: 4)
+                        store4(r.2, buffer(i, 2) + t, count: 4); store4(r.3, buffer(i, 3) + t, count: 4)
+                    }
+                    put(0, s0)
+                    put(1, (s1.0 - s2.0 + s3.0, s1.1 - s2.1 + s3.1, s1.2 - s2.2 + s3.2, s1.3 - s2.3 + s3.3))
+                    put(2, (s1.0 + s2.0 - s0.0, s1.1 + s2.1 - s0.1, s1.2 + s2.2 - s0.2, s1.3 + s2.3 - s0.3))
+                    put(3, (-s3.0, -s3.1, -s3.2, -s3.3))
+                    t += 4
+                }
+                let y0 = 2 * ty - pad
+                for i in 0..<4 where y0 + i >= 0 && y0 + i < h {
+                    let row = plane + (y0 + i) * w
+                    let (even, odd, nextEven, nextOdd) = (buffer(i, 0), buffer(i, 1), buffer(i, 2), buffer(i, 3))
+                    // Column 2t − pad gets even[t] + nextEven[t − 1]; column 2t + 1 − pad gets odd[t] + nextOdd[t − 1].
+                    for t in 0...tx {
+                        let x = 2 * t - pad
+                        let ev = (t < tx ? even[t] : 0) + (t > 0 ? nextEven[t - 1] : 0)
+                        let od = (t < tx ? odd[t] : 0) + (t > 0 ? nextOdd[t - 1] : 0)
+                        if x >= 0 && x < w { row[x] += ev }
+                        if x + 1 >= 0 && x + 1 < w { row[x + 1] += od }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// MARK: - Passes
+
+/// Winograd forward for `batch` images: same contract as `conv2dForward` (im2col), `g` must be
+/// 3×3 stride 1.
+func winogradConv2dForward(
+    input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>, fuseReLU: Bool,
+    pool: (output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>)? = nil,
+    transformedInput: UnsafeMutablePointer<Float>? = nil
+) {
+    let (o, c) = (g.outChannels, g.inChannels)
+    let tiles = WinogradTiles(g)
+    let chunk = winogradChunkSize(geometry: g, batch: batch)
+    let u = workspace
+    let scratchV = workspace + 2 * 16 * o * c
+    let m = scratchV + 16 * c * tiles.count * chunk
+    winogradWeightTransform(weight, outChannels: o, inChannels: c, into: u)
+    var n0 = 0
+    while n0 < batch {
+        let nb = min(chunk, batch - n0)
+        let ld = nb * tiles.count
+        // Kept for the backward pass when asked: each chunk's [16][C][nb·T] block, one after another.
+        let v = transformedInput.map { $0 + n0 * 16 * c * tiles.count } ?? scratchV
+        for j in 0..<nb {
+            winogradInputTransform(
+                input + (n0 + j) * g.inputImageSize, geometry: g, tiles: tiles, into: v, ld: ld, column: j * tiles.count)
+        }
+        for xi in 0..<16 {
+            gemm(m: o, n: ld, k: c, a: u + xi * o * c, lda: c, b: v + xi * c * ld, ldb: ld,
+                 c: m + xi * o * ld, ldc: ld)
+        }
+        for j in 0..<nb {
+            let n = n0 + j
+            winogradOutputTransform(
+                m, ld: ld, column: j * tiles.count, geometry: g, tiles: tiles, bias: bias, relu: fuseReLU,
+                into: output.map { $0 + n * g.outputImageSize },
+                pool: pool.map {
+                    let size = g.outChannels * tiles.count
+                    return WinogradPoolTarget(output: $0.output + n * size, indices: $0.indices + n * size)
+                })
+        }
+        n0 += nb
+    }
+}
+
+/// Winograd backward for `batch` images: same contract as `conv2dBackward` (im2col), `g` must be
+/// 3×3 stride 1.
+func winogradConv2dBackward(
+    input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
+    weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+    gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>?,
+    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafePointer<Float>? = nil
+) {
+    let (o, c, p) = (g.outChannels, g.inChannels, g.outputPlane)
+    let tiles = WinogradTiles(g)
+    let chunk = winogradChunkSize(geometry: g, batch: batch)
+    let u = workspace
+    let du = workspace + 16 * o * c
+    let scratchV = workspace + 2 * 16 * o * c  // V when not kept by the forward pass, then dV
+    let dm = scratchV + 16 * c * tiles.count * chunk
+    if gradInput != nil { winogradWeightTransform(weight, outChannels: o, inChannels: c, into: u) }
+    du.update(repeating: 0, count: 16 * o * c)
+    for n in 0..<batch {
+        let image = gradOutput + n * g.outputImageSize
+        for oc in 0..<o {
+            let row = image + oc * p
+            var s: Float = 0
+            for i in 0..<p { s += row[i] }
+            gradBias[oc] += s
+        }
+    }
+    var n0 = 0
+    while n0 < batch {
+        let nb = min(chunk, batch - n0)
+        let ld = nb * tiles.count
+        let v = transformedInput.map { $0 + n0 * 16 * c * tiles.count } ?? UnsafePointer(scratchV)
+        for j in 0..<nb {
+            let column = j * tiles.count
+            if transformedInput == nil {
+                winogradInputTransform(
+                    input + (n0 + j) * g.inputImageSize, geometry: g, tiles: tiles, into: scratchV, ld: ld, column: column)
+            }
+            winogradGradOutputTransform(
+                gradOutput + (n0 + j) * g.outputImageSize, geometry: g, tiles: tiles, into: dm, ld: ld, column: column)
+        }
+        for xi in 0..<16 {
+            // dU[ξ] (O×C) += dM[ξ] (O×ld) · V[ξ]ᵀ
+            gemm(transB: true, m: o, n: c, k: ld, a: dm + xi * o * ld, lda: ld, b: v + xi * c * ld, ldb: ld,
+                 beta: 1, c: du + xi * o * c, ldc: c)
+        }
+        if let gradInput {
+            for xi in 0..<16 {
+                // dV[ξ] (C×ld) = U[ξ]ᵀ · dM[ξ], into the scratch V (no longer needed).
+                gemm(transA: true, m: c, n: ld, k: o, a: u + xi * o * c, lda: c, b: dm + xi * o * ld, ldb: ld,
+                     c: scratchV + xi * c * ld, ldc: ld)
+            }
+            for j in 0..<nb {
+                let image = gradInput + (n0 + j) * g.inputImageSize
+                image.update(repeating: 0, count: g.inputImageSize)
+                winogradGradInputTransform(
+                    scratchV, ld: ld, column: j * tiles.count, geometry: g, tiles: tiles, addingTo: image)
+                if let mask = gradInputReLUOutput {
+                    reluMask(grad: image, output: mask + (n0 + j) * g.inputImageSize, count: g.inputImageSize)
+                }
+            }
+        }
+        n0 += nb
+    }
+    winogradWeightGradient(du, outChannels: o, inChannels: c, addingTo: gradWeight)
+}
+
+/// Convolution, ReLU and a 2×2, stride-2 max pool in one pass, for a 3×3 stride-1 convolution with
+/// an even output size: each Winograd tile is one pool window, so the convolution's output is never
+/// written out.
+///
+/// `input` N·C·H·W, `weight` O·C·3·3, `bias` O; writes `pooled` N·O·(OH/2)·(OW/2) and `indices`
+/// (same count), each window's first maximum's offset in its OH×OW plane, as `maxPool2dForward`
+/// gives them. `workspace` and `transformedInput` as for `conv2dForward`. Programming errors (precondition): a geometry
+/// Winograd does not support, or an odd output size. Matches
+/// `torch.nn.functional.max_pool2d(relu(conv2d(input, weight, bias, padding)), 2, 2, return_indices=True)`,
+/// with values equal to `conv2dForward(..., algorithm: .winograd)` followed by `maxPool2dForward`.
+public func conv2dReLUMaxPool2x2Forward(
+    input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    pooled: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
+    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafeMutablePointer<Float>? = nil
+) {
+    precondition(Conv2dAlgorithm.winograd.supports(g), "conv2dReLUMaxPool2x2Forward needs a 3×3 stride-1 convolution")
+    precondition(g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0,
+                 "conv2dReLUMaxPool2x2Forward needs an even output size, got \(g.outputHeight)×\(g.outputWidth)")
+    winogradConv2dForward(
+        input: input, batch: batch, geometry: g, weight: weight, bias: bias, output: nil,
+        workspace: workspace, fuseReLU: true, pool: (pooled, indices), transformedInput: transformedInput)
+}
