@@ -1,9 +1,12 @@
 // Forward and backward passes of the whole network over a batch, split across worker threads.
 //
-// Each worker takes a contiguous slice of the batch and runs the CNN forward and backward on it
-// with buffers it allocated once, calling BLAS with one thread; the workers' gradients are then
-// summed. There is no batch-dependent layer, so the split changes only the order of floating-point
-// additions. The adder (35 values) runs on the whole batch on the calling thread.
+// The batch is cut into pieces of at most `pieceSize` images. Each worker thread takes the next
+// piece, runs the CNN forward and backward on it with buffers it allocated once (calling BLAS with
+// one thread), and takes another until none is left, so a core slowed by another process does less
+// of the batch instead of holding up the step. Each piece writes its gradients into its own slot;
+// the slots are then summed in piece order, so the result does not depend on which worker ran which
+// piece nor on the number of workers. There is no batch-dependent layer. The adder (35 values) runs
+// on the whole batch on the calling thread.
 //
 // Shape letters: N batch, n a worker's slice, C channels, H×W image, P = OH·OW.
 import Dispatch
@@ -59,9 +62,6 @@ final class WorkerBuffers: @unchecked Sendable {
     var workspace: UnsafeMutablePointer<Float>
     /// Per convolution, Winograd's transformed input kept from forward for backward (nil for im2col).
     var transformedInputs: [UnsafeMutablePointer<Float>?]
-    /// Gradients of the CNN's parameters, one flat buffer, in parameter order.
-    var gradients: UnsafeMutablePointer<Float>
-    let gradientCount: Int
 
     static let poolGeometry = (planes: 64, size: 22, out: 11)
 
@@ -80,14 +80,12 @@ final class WorkerBuffers: @unchecked Sendable {
             let size = conv2dTransformedInputSize(geometry: $0.geometry, batch: capacity)
             return size > 0 ? .allocate(capacity: size) : nil
         }
-        gradientCount = AdderNetwork.parameterShapes[..<AdderNetwork.adderParameterStart].reduce(0) { $0 + $1.reduce(1, *) }
-        gradients = .allocate(capacity: gradientCount)
     }
 
     deinit {
         activations.forEach { $0.deallocate() }
         transformedInputs.forEach { $0?.deallocate() }
-        for p in [pooled, gradA, gradB, workspace, gradients] { p.deallocate() }
+        for p in [pooled, gradA, gradB, workspace] { p.deallocate() }
         poolIndices.deallocate()
     }
 }
@@ -100,30 +98,55 @@ final class WorkerBuffers: @unchecked Sendable {
 public final class AdderEngine: @unchecked Sendable {
     /// Worker threads per batch (each with one BLAS thread).
     public let threads: Int
+    /// Most images one worker runs through the CNN at a time (a piece of the batch).
+    public let pieceSize: Int
     private var workers: [WorkerBuffers] = []
+    /// One flat CNN gradient per piece, in parameter order.
+    private var pieceGradients: UnsafeMutablePointer<Float>?
+    private var pieceGradientCapacity = 0
+    static let cnnGradientCount =
+        AdderNetwork.parameterShapes[..<AdderNetwork.adderParameterStart].reduce(0) { $0 + $1.reduce(1, *) }
 
-    /// An engine with `threads` workers; 0 means one per active processor core.
-    public init(threads: Int = 0) {
+    /// An engine with `threads` workers (0: one per active processor core) that run pieces of at most
+    /// `pieceSize` images (32: large enough for efficient GEMMs, small enough to share a batch of 128
+    /// among two cores in four steps).
+    public init(threads: Int = 0, pieceSize: Int = 32) {
         let cores = ProcessInfoCores.active
         self.threads = threads > 0 ? threads : cores
+        self.pieceSize = max(1, pieceSize)
         BLASThreads.set(1)
     }
 
+    deinit { pieceGradients?.deallocate() }
+
+    /// Cuts `batch` into near-equal pieces of at most `pieceSize` images and makes sure there are
+    /// buffers for them: one set per worker (the workers that have a piece to run).
     private func prepare(batch: Int) -> [Range<Int>] {
-        let parts = min(threads, max(1, batch))
+        let parts = max(1, (batch + pieceSize - 1) / pieceSize)
         let base = batch / parts, extra = batch % parts
-        var ranges: [Range<Int>] = []
+        var pieces: [Range<Int>] = []
         var start = 0
         for i in 0..<parts {
             let size = base + (i < extra ? 1 : 0)
-            ranges.append(start..<(start + size))
+            pieces.append(start..<(start + size))
             start += size
         }
-        let largest = ranges.map(\.count).max() ?? 0
-        if workers.count < parts || workers.contains(where: { $0.capacity < largest }) {
-            workers = (0..<parts).map { _ in WorkerBuffers(capacity: max(largest, 1)) }
+        let largest = max(1, pieces.map(\.count).max() ?? 0)
+        let needed = min(threads, parts)
+        if workers.count < needed || workers.contains(where: { $0.capacity < largest }) {
+            workers = (0..<needed).map { _ in WorkerBuffers(capacity: largest) }
         }
-        return ranges
+        return pieces
+    }
+
+    /// Runs `body(piece index, worker buffers)` for every piece, each worker taking the next piece
+    /// until none is left.
+    private func runPieces(_ count: Int, _ body: @Sendable (Int, WorkerBuffers) -> Void) {
+        let workers = Array(self.workers.prefix(min(threads, count)))
+        let next = PieceQueue(count: count)
+        DispatchQueue.concurrentPerform(iterations: workers.count) { w in
+            while let piece = next.take() { body(piece, workers[w]) }
+        }
     }
 
     /// Predicts digits and sums for a batch. `images` is (N, 1, 28, 28), normalized as in training;
@@ -137,14 +160,13 @@ public final class AdderEngine: @unchecked Sendable {
             images.scalars.withUnsafeBufferPointer { x in
                 logits.scalars.withUnsafeMutableBufferPointer { out in
                     let shared = Unchecked((params, x.baseAddress!, out.baseAddress!))
-                    let workers = self.workers
-                    DispatchQueue.concurrentPerform(iterations: ranges.count) { w in
+                    runPieces(ranges.count) { piece, buffers in
                         let (params, xp, op) = shared.value
-                        let r = ranges[w]
+                        let r = ranges[piece]
                         guard !r.isEmpty else { return }
                         Self.cnnForward(
-                            params, input: xp + r.lowerBound * 784, count: r.count, buffers: workers[w], keepForBackward: false)
-                        (op + r.lowerBound * 10).update(from: workers[w].activations.last!, count: r.count * 10)
+                            params, input: xp + r.lowerBound * 784, count: r.count, buffers: buffers, keepForBackward: false)
+                        (op + r.lowerBound * 10).update(from: buffers.activations.last!, count: r.count * 10)
                     }
                 }
             }
@@ -173,6 +195,13 @@ public final class AdderEngine: @unchecked Sendable {
             throw ShapeError.targetOutOfRange(operation: "crossEntropy", index: i, target: t, classes: AdderNetwork.classes)
         }
         let ranges = prepare(batch: n)
+        let gradientCount = Self.cnnGradientCount
+        if pieceGradientCapacity < ranges.count {
+            pieceGradients?.deallocate()
+            pieceGradients = .allocate(capacity: ranges.count * gradientCount)
+            pieceGradientCapacity = ranges.count
+        }
+        let slots = pieceGradients!
         var logits = Tensor(shape: [n, AdderNetwork.classes])
         var ceSums = [Double](repeating: 0, count: ranges.count)
         let ceScale = weights.crossEntropy / Float(n)
@@ -180,35 +209,34 @@ public final class AdderEngine: @unchecked Sendable {
             images.scalars.withUnsafeBufferPointer { x in
                 logits.scalars.withUnsafeMutableBufferPointer { out in
                     ceSums.withUnsafeMutableBufferPointer { ce in
-                        let shared = Unchecked((params, x.baseAddress!, out.baseAddress!, ce.baseAddress!))
-                        let workers = self.workers
-                        DispatchQueue.concurrentPerform(iterations: ranges.count) { w in
-                            let (params, xp, op, cp) = shared.value
-                            let r = ranges[w]
-                            let buffers = workers[w]
-                            buffers.gradients.update(repeating: 0, count: buffers.gradientCount)
+                        let shared = Unchecked((params, x.baseAddress!, out.baseAddress!, ce.baseAddress!, slots))
+                        runPieces(ranges.count) { piece, buffers in
+                            let (params, xp, op, cp, slots) = shared.value
+                            let r = ranges[piece]
+                            let gradients = slots + piece * gradientCount
+                            gradients.update(repeating: 0, count: gradientCount)
                             guard !r.isEmpty else { return }
                             let input = xp + r.lowerBound * 784
                             Self.cnnForward(params, input: input, count: r.count, buffers: buffers, keepForBackward: true)
                             let z = buffers.activations.last!
                             (op + r.lowerBound * 10).update(from: z, count: r.count * 10)
-                            cp[w] = Self.crossEntropyGradient(
+                            cp[piece] = Self.crossEntropyGradient(
                                 logits: z, labels: labels, offset: r.lowerBound, count: r.count,
                                 scale: ceScale, into: buffers.gradA)
-                            Self.cnnBackward(params, input: input, count: r.count, buffers: buffers)
+                            Self.cnnBackward(params, input: input, count: r.count, buffers: buffers, gradients: gradients)
                         }
                     }
                 }
             }
         }
         var gradients = AdderNetwork.parameterShapes.map { Tensor(shape: $0) }
-        // Sum the workers' CNN gradients into the parameter-shaped tensors.
+        // Sum the pieces' CNN gradients, in piece order, into the parameter-shaped tensors.
         var offset = 0
         for i in 0..<AdderNetwork.adderParameterStart {
             let count = gradients[i].count
             gradients[i].scalars.withUnsafeMutableBufferPointer { g in
-                for buffers in workers.prefix(ranges.count) {
-                    let src = buffers.gradients + offset
+                for piece in ranges.indices {
+                    let src = slots + piece * gradientCount + offset
                     for j in 0..<count { g[j] += src[j] }
                 }
             }
@@ -291,7 +319,11 @@ public final class AdderEngine: @unchecked Sendable {
         return Double(loss) * Double(count)
     }
 
-    private static func cnnBackward(_ params: [UnsafePointer<Float>], input: UnsafePointer<Float>, count n: Int, buffers: WorkerBuffers) {
+    /// Backward over one piece; adds the CNN's gradients into `gradients` (flat, parameter order).
+    private static func cnnBackward(
+        _ params: [UnsafePointer<Float>], input: UnsafePointer<Float>, count n: Int, buffers: WorkerBuffers,
+        gradients: UnsafeMutablePointer<Float>
+    ) {
         var gradOut = buffers.gradA, spare = buffers.gradB
         var gradientOffsets: [Int] = []
         var offset = 0
@@ -313,8 +345,8 @@ public final class AdderEngine: @unchecked Sendable {
             let inputIsReLUOutput = i > 0 && (afterPool || convs[i - 1].relu)
             conv2dBackward(
                 input: layerInput, batch: n, geometry: spec.geometry, weight: params[2 * i],
-                gradOutput: gradOut, gradWeight: buffers.gradients + gradientOffsets[2 * i],
-                gradBias: buffers.gradients + gradientOffsets[2 * i + 1],
+                gradOutput: gradOut, gradWeight: gradients + gradientOffsets[2 * i],
+                gradBias: gradients + gradientOffsets[2 * i + 1],
                 gradInput: i == 0 ? nil : spare, gradInputReLUOutput: inputIsReLUOutput ? layerInput : nil,
                 workspace: buffers.workspace, transformedInput: buffers.transformedInputs[i].map { UnsafePointer($0) })
             swap(&gradOut, &spare)
@@ -369,6 +401,23 @@ extension AdderNetwork {
             return parameters[index].scalars.withUnsafeBufferPointer { nest(index + 1, acc + [$0.baseAddress!]) }
         }
         return nest(0, [])
+    }
+}
+
+/// Hands out piece indices 0..<count, each once, to whichever worker asks first.
+final class PieceQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+
+    /// The next piece to run, or nil when all are taken.
+    func take() -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        next += 1
+        return next - 1
     }
 }
 
