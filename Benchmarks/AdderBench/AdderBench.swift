@@ -127,56 +127,70 @@ public enum AdderBench {
 
     // MARK: - Layers
 
-    /// Times each convolution's and the pool's forward and backward on `batch` random images split
-    /// across `workers` threads as the engine splits a batch (each worker one BLAS thread, its own buffers).
+    /// Times each convolution's and the pool's forward and backward on `batch` random images cut into
+    /// the engine's pieces, shared by `workers` threads (each one BLAS thread, each piece its own
+    /// buffers). Each 3×3 stride-1 layer is timed with both algorithms (the engine's named as the
+    /// module, the other `name/algorithm`), and conv2 also fused with the pool (`conv2+pool`).
     public static func measureLayers(batch: Int, workers: Int, samples: Int) -> [LayerFigures] {
-        let slices = split(batch, into: workers)
         var figures: [LayerFigures] = []
+        let largestPiece = pieceSizes(batch).max() ?? batch
         for index in AdderNetwork.convs.indices {
             let spec = AdderNetwork.convs[index], g = spec.geometry
-            let preferred = Conv2dAlgorithm.preferred(for: g, batch: slices.max() ?? batch)
-            // The engine's algorithm first (named as the module), then any other one for comparison.
+            let preferred = Conv2dAlgorithm.preferred(for: g, batch: largestPiece)
             let others = Conv2dAlgorithm.allCases.filter { $0 != preferred && $0.supports(g) }
-            for algorithm in [preferred] + others {
-                let workload = ConvLayerWorkload(index: index, batch: batch, workers: workers, algorithm: algorithm)
+            var runs = ([preferred] + others).map { ($0 == preferred ? spec.name : "\(spec.name)/\($0.rawValue)", $0, false) }
+            let beforePool = index == AdderNetwork.convsBeforePool.count - 1
+            if beforePool && preferred == .winograd && g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0 {
+                runs.append(("\(spec.name)+pool", .winograd, true))
+            }
+            for (name, algorithm, fused) in runs {
+                let workload = ConvLayerWorkload(
+                    index: index, batch: batch, workers: workers, algorithm: algorithm, fusedPool: fused)
                 let forward = timeSamples(warmup: 1, samples: samples) { workload.forward() }
                 let backward = timeSamples(warmup: 1, samples: samples) { workload.backward() }
                 let flops = 2 * Double(batch * g.outChannels * g.columnRows * g.outputPlane)
                 let backwardFLOPs = workload.computesGradInput ? 2 * flops : flops
                 figures.append(LayerFigures(
-                    name: algorithm == preferred ? spec.name : "\(spec.name)/\(algorithm.rawValue)",
-                    algorithm: algorithm.rawValue, forwardFLOPs: flops, backwardFLOPs: backwardFLOPs,
+                    name: name, algorithm: algorithm.rawValue, forwardFLOPs: flops, backwardFLOPs: backwardFLOPs,
                     forward: forward, backward: backward,
                     forwardGFLOPs: flops / forward.median / 1e9, backwardGFLOPs: backwardFLOPs / backward.median / 1e9))
             }
-            if index == AdderNetwork.convsBeforePool.count - 1 {
-                figures.append(measurePool(slices: slices, planes: g.outChannels, size: g.outputHeight, samples: samples))
+            if beforePool {
+                figures.append(measurePool(
+                    pieces: pieceSizes(batch), workers: workers, planes: g.outChannels, size: g.outputHeight, samples: samples))
             }
         }
         return figures
     }
 
-    static func measurePool(slices: [Int], planes: Int, size: Int, samples: Int) -> LayerFigures {
+    static func measurePool(pieces: [Int], workers: Int, planes: Int, size: Int, samples: Int) -> LayerFigures {
         let k = AdderNetwork.poolKernel
-        let buffers = slices.enumerated().map { PoolBuffers(planes: $1 * planes, size: size, kernel: k, seed: UInt64(99 + $0)) }
-        let forward = timeSamples(warmup: 1, samples: samples) {
-            DispatchQueue.concurrentPerform(iterations: buffers.count) { buffers[$0].forward() }
+        let buffers = pieces.enumerated().map { PoolBuffers(planes: $1 * planes, size: size, kernel: k, seed: UInt64(99 + $0)) }
+        let threads = max(1, min(workers, buffers.count))
+        func run(_ body: @Sendable (PoolBuffers) -> Void) {
+            DispatchQueue.concurrentPerform(iterations: threads) { w in
+                for p in stride(from: w, to: buffers.count, by: threads) { body(buffers[p]) }
+            }
         }
-        let backward = timeSamples(warmup: 1, samples: samples) {
-            DispatchQueue.concurrentPerform(iterations: buffers.count) { buffers[$0].backward() }
-        }
+        let forward = timeSamples(warmup: 1, samples: samples) { run { $0.forward() } }
+        let backward = timeSamples(warmup: 1, samples: samples) { run { $0.backward() } }
         return LayerFigures(
             name: "pool", algorithm: nil, forwardFLOPs: 0, backwardFLOPs: 0, forward: forward, backward: backward,
             forwardGFLOPs: 0, backwardGFLOPs: 0)
     }
 
+    /// The engine's pieces of a batch (`AdderEngine.pieces` at the default piece size), as sizes.
+    public static func pieceSizes(_ batch: Int) -> [Int] {
+        AdderEngine.pieces(batch: batch, pieceSize: AdderEngine.defaultPieceSize).map(\.count)
+    }
+
     // MARK: - sgemm
 
     /// sgemm on 512×512×512 (one core, then one call per worker at once) and on the three GEMMs
-    /// conv2 makes per column chunk (forward, gradWeight, gradInput) at the engine's split of `batch`.
+    /// conv2 makes per column chunk (forward, gradWeight, gradInput) for the engine's pieces of `batch`.
     public static func measureGemm(workers: Int, batch: Int, samples: Int) -> [GemmFigures] {
         let conv2 = AdderNetwork.convs[2].geometry
-        let slice = split(batch, into: workers).max() ?? batch
+        let slice = pieceSizes(batch).max() ?? batch
         let ld = conv2dChunkSize(geometry: conv2, batch: slice) * conv2.outputPlane
         let (o, ckk) = (conv2.outChannels, conv2.columnRows)
         let shapes: [(String, Int, Int, Int, Bool, Bool, Int)] = [
@@ -214,12 +228,6 @@ public enum AdderBench {
     }
 
     // MARK: - Helpers
-
-    /// The engine's split of a batch: `parts` near-equal contiguous slices (fewer for tiny batches).
-    static func split(_ batch: Int, into parts: Int) -> [Int] {
-        let parts = min(max(parts, 1), max(batch, 1))
-        return (0..<parts).map { batch / parts + ($0 < batch % parts ? 1 : 0) }
-    }
 
     /// Runs `body` `warmup` times untimed, then `samples` times timed.
     static func timeSamples(warmup: Int, samples: Int, _ body: () -> Void) -> TimingSummary {

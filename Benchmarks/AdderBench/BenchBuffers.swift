@@ -24,10 +24,17 @@ final class LayerBuffers: @unchecked Sendable {
     /// Winograd's transformed input, kept by forward for backward as the engine does in training.
     let transformedInput: UnsafeMutablePointer<Float>?
 
-    init(geometry g: Conv2dGeometry, batch: Int, algorithm: Conv2dAlgorithm, seed: UInt64) {
+    /// The pool's output and indices when the convolution runs fused with a 2×2 max pool.
+    let pooled: UnsafeMutablePointer<Float>?
+    let poolIndices: UnsafeMutablePointer<Int32>?
+
+    init(geometry g: Conv2dGeometry, batch: Int, algorithm: Conv2dAlgorithm, fusedPool: Bool, seed: UInt64) {
         geometry = g
         self.batch = batch
         self.algorithm = algorithm
+        let pooledCount = batch * g.outChannels * (g.outputHeight / 2) * (g.outputWidth / 2)
+        pooled = fusedPool ? randomBuffer(pooledCount, seed: seed + 10) : nil
+        poolIndices = fusedPool ? .allocate(capacity: pooledCount) : nil
         input = randomBuffer(batch * g.inputImageSize, seed: seed)
         weight = randomBuffer(g.outChannels * g.columnRows, seed: seed + 1)
         bias = randomBuffer(g.outChannels, seed: seed + 2)
@@ -42,13 +49,26 @@ final class LayerBuffers: @unchecked Sendable {
     }
 
     func forward() {
+        if let pooled, let poolIndices {
+            conv2dReLUMaxPool2x2Forward(
+                input: input, batch: batch, geometry: geometry, weight: weight, bias: bias,
+                pooled: pooled, indices: poolIndices, workspace: workspace, transformedInput: transformedInput)
+            return
+        }
         conv2dForward(
             input: input, batch: batch, geometry: geometry, weight: weight, bias: bias,
             output: output, workspace: workspace, fuseReLU: true, algorithm: algorithm,
             transformedInput: transformedInput)
     }
 
+    /// With the fused pool: the pool's backward (into `gradOutput`) first, as the engine runs it.
     func backward(gradInput wantsGradInput: Bool) {
+        if let pooled, let poolIndices {
+            let (oh, ow) = (geometry.outputHeight, geometry.outputWidth)
+            maxPool2dBackward(
+                gradOutput: pooled, indices: poolIndices, planes: batch * geometry.outChannels,
+                height: oh, width: ow, outputHeight: oh / 2, outputWidth: ow / 2, gradInput: gradOutput)
+        }
         conv2dBackward(
             input: input, batch: batch, geometry: geometry, weight: weight, gradOutput: gradOutput,
             gradWeight: gradWeight, gradBias: gradBias, gradInput: wantsGradInput ? gradInput : nil,
@@ -58,6 +78,8 @@ final class LayerBuffers: @unchecked Sendable {
     deinit {
         for p in [input, weight, bias, output, gradOutput, gradInput, gradWeight, gradBias, workspace] { p.deallocate() }
         transformedInput?.deallocate()
+        pooled?.deallocate()
+        poolIndices?.deallocate()
     }
 }
 
@@ -121,8 +143,9 @@ final class GemmBuffers: @unchecked Sendable {
     }
 }
 
-/// One convolution of the seed network run on a batch split across workers as the engine splits it,
-/// each worker with its own buffers and one BLAS thread; inputs and gradients are random.
+/// One convolution of the seed network run on a batch cut into pieces as the engine cuts it
+/// (`AdderEngine.pieces`), the pieces shared round-robin by the workers, each worker with one BLAS
+/// thread; every piece has its own random inputs and gradients.
 public final class ConvLayerWorkload: @unchecked Sendable {
     /// The layer's module name and geometry.
     public let spec: ConvSpec
@@ -130,30 +153,42 @@ public final class ConvLayerWorkload: @unchecked Sendable {
     public let computesGradInput: Bool
     /// How the convolution is computed.
     public let algorithm: Conv2dAlgorithm
-    let workers: [LayerBuffers]
+    /// Whether the forward pass is the fused convolution + ReLU + 2×2 max pool (and backward starts
+    /// with the pool's backward), as the engine runs conv2.
+    public let fusedPool: Bool
+    let pieces: [LayerBuffers]
+    let workers: Int
 
     /// The workload of `AdderNetwork.convs[index]` on `batch` images over `workers` threads, computed
-    /// with `algorithm` (nil: the one the engine uses, `Conv2dAlgorithm.preferred(for:batch:)` for a worker's slice).
-    public init(index: Int, batch: Int, workers: Int, algorithm: Conv2dAlgorithm? = nil) {
+    /// with `algorithm` (nil: the one the engine uses for its pieces, `Conv2dAlgorithm.preferred(for:batch:)`).
+    public init(index: Int, batch: Int, workers: Int, algorithm: Conv2dAlgorithm? = nil, fusedPool: Bool = false) {
         spec = AdderNetwork.convs[index]
         computesGradInput = index > 0
         let g = spec.geometry
-        let algorithm = algorithm ?? .preferred(for: g, batch: AdderBench.split(batch, into: workers).max() ?? batch)
+        let sizes = AdderBench.pieceSizes(batch)
+        let algorithm = algorithm ?? .preferred(for: g, batch: sizes.max() ?? batch)
+        precondition(!fusedPool || algorithm == .winograd, "the fused pool runs with Winograd only")
         self.algorithm = algorithm
-        self.workers = AdderBench.split(batch, into: workers).enumerated().map {
-            LayerBuffers(geometry: g, batch: $1, algorithm: algorithm, seed: UInt64(index * 16 + $0))
+        self.fusedPool = fusedPool
+        self.workers = max(1, min(workers, sizes.count))
+        pieces = sizes.enumerated().map {
+            LayerBuffers(geometry: g, batch: $1, algorithm: algorithm, fusedPool: fusedPool, seed: UInt64(index * 16 + $0))
         }
     }
 
-    /// Forward (with ReLU) on every worker's slice at once.
-    public func forward() {
-        DispatchQueue.concurrentPerform(iterations: workers.count) { workers[$0].forward() }
+    private func run(_ body: @Sendable (LayerBuffers) -> Void) {
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            for p in stride(from: w, to: pieces.count, by: workers) { body(pieces[p]) }
+        }
     }
 
-    /// Backward (gradWeight, gradBias and, unless `input1`, gradInput) on every slice at once.
+    /// Forward (with ReLU) on every piece.
+    public func forward() { run { $0.forward() } }
+
+    /// Backward (gradWeight, gradBias and, unless `input1`, gradInput) on every piece.
     public func backward() {
         let gradInput = computesGradInput
-        DispatchQueue.concurrentPerform(iterations: workers.count) { workers[$0].backward(gradInput: gradInput) }
+        run { $0.backward(gradInput: gradInput) }
     }
 }
 

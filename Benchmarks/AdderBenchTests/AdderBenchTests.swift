@@ -1,4 +1,4 @@
-// The benchmark's bookkeeping: statistics, the engine's batch split, FLOP counts and the report's
+// The benchmark's bookkeeping: statistics, the engine's pieces, FLOP counts and the report's
 // structure on a tiny run. Never its timings (no timed assertions).
 import AdderBench
 import AdderNet
@@ -20,13 +20,15 @@ import Testing
     #expect(report.training.batch == 6 && report.training.batches == 2 && report.training.perBatch.samples == 2)
     #expect(report.training.imagesPerSecond > 0 && report.training.peakResidentKiB > 0)
     #expect(report.inference.map(\.batch) == [1, 5])
-    #expect(report.layers.map(\.name).filter { !$0.contains("/") } == ["input1", "conv1", "conv2", "pool", "oneconv1", "conv3", "conv4", "conv5", "conv6"])
-    // Every 3×3 stride-1 layer is also timed with the algorithm the engine does not pick for it (slices
-    // of 3 images: conv3-conv5 run im2col, so their Winograd is the alternative).
+    #expect(report.layers.map(\.name).filter { !$0.contains("/") }
+            == ["input1", "conv1", "conv2", "conv2+pool", "pool", "oneconv1", "conv3", "conv4", "conv5", "conv6"])
+    // Every 3×3 stride-1 layer is also timed with the algorithm the engine does not pick for it (one
+    // piece of 6 images: conv3-conv5 run im2col, so their Winograd is the alternative).
     #expect(report.layers.map(\.name).filter { $0.contains("/") }
             == ["input1/winograd", "conv1/im2col", "conv2/im2col", "conv3/winograd", "conv4/winograd", "conv5/winograd"])
     #expect(report.layers.first { $0.name == "conv2" }?.algorithm == "winograd")
     #expect(report.layers.first { $0.name == "conv5" }?.algorithm == "im2col")
+    #expect(report.layers.first { $0.name == "conv2+pool" }?.algorithm == "winograd")
     // 2·N·O·CKK·P from the seed's layer table, written out by hand: conv2 is 32→64 channels,
     // 3×3 kernel (CKK = 288), 24×24 → 22×22 (P = 484).
     let conv2 = try #require(report.layers.first { $0.name == "conv2" })
@@ -45,9 +47,18 @@ import Testing
     ])
     // Winograd's per-ξ GEMM for conv2: [O=64, C=32] · [32, 11·11 tiles · chunk], chunk = 1 image here.
     #expect(report.gemm[5].m == 64 && report.gemm[5].k == 32 && report.gemm[5].n == 121)
-    // conv2's forward GEMM per column chunk: [O=64, CKK=288] · [288, chunk·P], chunk = 1 image here.
+    // conv2's forward GEMM per column chunk: [O=64, CKK=288] · [288, chunk·P], chunk = 1 image here
+    // (one piece of 6 images; 131,072 floats of columns hold one image of 288 × 484).
     #expect(report.gemm[2].m == 64 && report.gemm[2].k == 288 && report.gemm[2].n == 484)
     #expect(report.gemm.allSatisfy { $0.gflops > 0 })
+}
+
+@Test func enginePiecesAreNearEqualAndCoverTheBatch() {
+    #expect(AdderEngine.pieces(batch: 128, pieceSize: 32) == [0..<32, 32..<64, 64..<96, 96..<128])
+    #expect(AdderEngine.pieces(batch: 100, pieceSize: 32) == [0..<25, 25..<50, 50..<75, 75..<100])
+    #expect(AdderEngine.pieces(batch: 33, pieceSize: 32) == [0..<17, 17..<33])
+    #expect(AdderEngine.pieces(batch: 1, pieceSize: 32) == [0..<1])
+    #expect(AdderBench.pieceSizes(128) == [32, 32, 32, 32])
 }
 
 @Test func reportRoundTripsThroughJSON() throws {

@@ -8,7 +8,7 @@
 // piece nor on the number of workers. There is no batch-dependent layer. The adder (35 values) runs
 // on the whole batch on the calling thread.
 //
-// Shape letters: N batch, n a worker's slice, C channels, H×W image, P = OH·OW.
+// Shape letters: N batch, n the images of one piece, C channels, H×W image, P = OH·OW.
 import Dispatch
 import Foundation
 import NNCore
@@ -50,10 +50,11 @@ public struct LossWeights: Sendable, Equatable, Codable {
     }
 }
 
-/// Buffers for one worker's slice of a batch, allocated once for the largest slice.
+/// Buffers for the piece a worker is running, allocated once for the largest piece.
 final class WorkerBuffers: @unchecked Sendable {
     let capacity: Int
-    /// Post-ReLU outputs of each convolution (the last, conv6, holds the logits), and the pool output.
+    /// Post-ReLU outputs of each convolution (the last, conv6, holds the logits; conv2's is a
+    /// placeholder when it runs fused with the pool), and the pool output.
     var activations: [UnsafeMutablePointer<Float>]
     var pooled: UnsafeMutablePointer<Float>
     var poolIndices: UnsafeMutablePointer<Int32>
@@ -67,7 +68,13 @@ final class WorkerBuffers: @unchecked Sendable {
 
     init(capacity: Int) {
         self.capacity = capacity
-        activations = AdderNetwork.convs.map { .allocate(capacity: capacity * $0.geometry.outputImageSize) }
+        // conv2's output is never written when it runs fused with the pool (the choice only ever
+        // goes from im2col to Winograd as batches grow, so fused at 1 image means fused at any).
+        let fused = AdderEngine.fusesPool(batch: 1)
+        activations = AdderNetwork.convs.enumerated().map { i, conv in
+            let unused = fused && i == AdderNetwork.convsBeforePool.count - 1
+            return .allocate(capacity: unused ? 1 : capacity * conv.geometry.outputImageSize)
+        }
         let poolSize = Self.poolGeometry.planes * Self.poolGeometry.out * Self.poolGeometry.out
         pooled = .allocate(capacity: capacity * poolSize)
         poolIndices = .allocate(capacity: capacity * poolSize)
@@ -110,7 +117,7 @@ public final class AdderEngine: @unchecked Sendable {
     /// An engine with `threads` workers (0: one per active processor core) that run pieces of at most
     /// `pieceSize` images (32: large enough for efficient GEMMs, small enough to share a batch of 128
     /// among two cores in four steps).
-    public init(threads: Int = 0, pieceSize: Int = 32) {
+    public init(threads: Int = 0, pieceSize: Int = AdderEngine.defaultPieceSize) {
         let cores = ProcessInfoCores.active
         self.threads = threads > 0 ? threads : cores
         self.pieceSize = max(1, pieceSize)
@@ -119,10 +126,13 @@ public final class AdderEngine: @unchecked Sendable {
 
     deinit { pieceGradients?.deallocate() }
 
-    /// Cuts `batch` into near-equal pieces of at most `pieceSize` images and makes sure there are
-    /// buffers for them: one set per worker (the workers that have a piece to run).
-    private func prepare(batch: Int) -> [Range<Int>] {
-        let parts = max(1, (batch + pieceSize - 1) / pieceSize)
+    /// The default most images per piece.
+    public static let defaultPieceSize = 32
+
+    /// How the engine cuts `batch` images: ⌈batch / pieceSize⌉ contiguous pieces whose sizes differ
+    /// by at most one (so 128 → 4 × 32, 100 → 25 + 25 + 25 + 25, 1 → 1).
+    public static func pieces(batch: Int, pieceSize: Int) -> [Range<Int>] {
+        let parts = max(1, (batch + pieceSize - 1) / max(1, pieceSize))
         let base = batch / parts, extra = batch % parts
         var pieces: [Range<Int>] = []
         var start = 0
@@ -131,8 +141,15 @@ public final class AdderEngine: @unchecked Sendable {
             pieces.append(start..<(start + size))
             start += size
         }
+        return pieces
+    }
+
+    /// Cuts `batch` into pieces and makes sure there are buffers for them: one set per worker
+    /// (the workers that have a piece to run), sized for the largest piece.
+    private func prepare(batch: Int) -> [Range<Int>] {
+        let pieces = Self.pieces(batch: batch, pieceSize: pieceSize)
         let largest = max(1, pieces.map(\.count).max() ?? 0)
-        let needed = min(threads, parts)
+        let needed = min(threads, pieces.count)
         if workers.count < needed || workers.contains(where: { $0.capacity < largest }) {
             workers = (0..<needed).map { _ in WorkerBuffers(capacity: largest) }
         }
@@ -256,7 +273,7 @@ public final class AdderEngine: @unchecked Sendable {
             gradients: gradients)
     }
 
-    // MARK: - CNN on one worker's slice
+    // MARK: - CNN on one piece
 
     /// Whether the convolution before the pool (conv2) computes the pool itself for `n` images: it
     /// does when it runs as Winograd with ReLU on an even output, the pool being 2×2 with stride 2.
@@ -421,7 +438,7 @@ final class PieceQueue: @unchecked Sendable {
     }
 }
 
-/// Carries raw pointers into worker closures: each worker writes only its own slice of a batch,
+/// Carries raw pointers into worker closures: each piece writes only its own rows and slots,
 /// which the compiler cannot see.
 struct Unchecked<Value>: @unchecked Sendable {
     let value: Value

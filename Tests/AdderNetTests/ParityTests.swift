@@ -49,28 +49,28 @@ func layerOutputsMatchPyTorch() throws {
 }
 
 extension ParityFixture {
-    /// The fixture's batch twice over (16 images): every mean loss and so every gradient is the
-    /// fixture's, while pieces of 16 images run Winograd in all five 3×3 layers (below 16 images the
+    /// The fixture's batch `times` over: every mean loss and so every gradient is the fixture's,
+    /// while pieces of 16 or more images run Winograd in all five 3×3 layers (below 16 images the
     /// 9×9, 7×7 and 5×5 ones run im2col).
-    func doubled() -> (images: Tensor, addends: [Int], labels: [Int]) {
-        (Tensor(shape: [16, 1, 28, 28], scalars: images.scalars + images.scalars), addends + addends, labels + labels)
+    func repeated(_ times: Int) -> (images: Tensor, addends: [Int], labels: [Int]) {
+        (Tensor(shape: [8 * times, 1, 28, 28], scalars: Array([[Float]](repeating: images.scalars, count: times).joined())),
+         Array([[Int]](repeating: addends, count: times).joined()), Array([[Int]](repeating: labels, count: times).joined()))
     }
 }
 
 struct StepCase: CustomTestStringConvertible, Sendable {
-    var threads, pieceSize: Int
-    var doubled: Bool
-    var testDescription: String { "\(threads) threads, pieces of \(pieceSize)\(doubled ? ", batch doubled" : "")" }
+    var threads, pieceSize, repeats: Int
+    var testDescription: String { "\(threads) threads, pieces of \(pieceSize), batch ×\(repeats)" }
 }
 
 @Test("logits, sums, losses, every gradient and both optimizer steps match PyTorch", arguments: [
-    StepCase(threads: 1, pieceSize: 32, doubled: false), StepCase(threads: 2, pieceSize: 3, doubled: false),
-    StepCase(threads: 3, pieceSize: 1, doubled: false), StepCase(threads: 2, pieceSize: 16, doubled: true),
+    StepCase(threads: 1, pieceSize: 32, repeats: 1), StepCase(threads: 2, pieceSize: 3, repeats: 1),
+    StepCase(threads: 3, pieceSize: 1, repeats: 1), StepCase(threads: 2, pieceSize: 16, repeats: 4),
 ])
 func stepMatchesPyTorch(_ t: StepCase) throws {
     let f = try ParityFixture()
     let engine = AdderEngine(threads: t.threads, pieceSize: t.pieceSize)
-    let batch = t.doubled ? f.doubled() : (f.images, f.addends, f.labels)
+    let batch = f.repeated(t.repeats)
     let result = try engine.step(f.network, images: batch.0, addends: batch.1, labels: batch.2)
     let n = batch.0.shape[0]
     let logits = Tensor(shape: [8, 10], scalars: Array(result.forward.logits.scalars.prefix(80)))
@@ -98,13 +98,16 @@ func stepMatchesPyTorch(_ t: StepCase) throws {
     }
 }
 
-@Test("a step's gradients are bit-identical for 1, 2 and 3 workers: each piece has its own slot, summed in order")
-func stepDoesNotDependOnWorkerCount() throws {
+@Test("a step's gradients are bit-identical for 1, 2 and 3 workers: each piece has its own slot, summed in order",
+      arguments: [5, 16])
+func stepDoesNotDependOnWorkerCount(pieceSize: Int) throws {
     let f = try ParityFixture()
-    let (images, addends, labels) = f.doubled()
-    let reference = try AdderEngine(threads: 1, pieceSize: 5).step(f.network, images: images, addends: addends, labels: labels)
+    let (images, addends, labels) = f.repeated(4)  // 32 images: pieces of 5 run im2col late, of 16 Winograd
+    let reference = try AdderEngine(threads: 1, pieceSize: pieceSize).step(
+        f.network, images: images, addends: addends, labels: labels)
     for threads in [2, 3] {
-        let result = try AdderEngine(threads: threads, pieceSize: 5).step(f.network, images: images, addends: addends, labels: labels)
+        let result = try AdderEngine(threads: threads, pieceSize: pieceSize).step(
+            f.network, images: images, addends: addends, labels: labels)
         #expect(result.gradients == reference.gradients, "\(threads) threads")
         #expect(result.loss == reference.loss && result.forward.logits == reference.forward.logits)
     }

@@ -28,6 +28,7 @@ let convCases = [
     ConvCase(n: 3, c: 8, h: 9, w: 9, o: 5, k: 3, stride: 1, padding: 0),   // Winograd, odd 7×7 output
     ConvCase(n: 2, c: 9, h: 8, w: 7, o: 4, k: 3, stride: 1, padding: 1),   // Winograd with padding, 8×7
     ConvCase(n: 40, c: 16, h: 12, w: 12, o: 8, k: 3, stride: 1, padding: 0), // Winograd, several chunks
+    ConvCase(n: 2, c: 8, h: 5, w: 6, o: 3, k: 3, stride: 1, padding: 2),   // Winograd, padding 2: 7×8
 ]
 
 /// Every (case, algorithm) pair the algorithm supports.

@@ -8,7 +8,7 @@
 // to be efficient, while the column matrix of the large early layers stays about L2-sized.
 
 /// How many images share one column matrix: enough to reach about `columnBudget` floats
-/// (512 KiB, a core's L2 on the target machine), at least 1 and at most `batch`.
+/// (512 KiB, a quarter of a core's L2 here), at least 1 and at most `batch`.
 @inlinable
 public func conv2dChunkSize(geometry g: Conv2dGeometry, batch: Int, columnBudget: Int = 1 << 17) -> Int {
     max(1, min(batch, columnBudget / max(1, g.columnRows * g.outputPlane)))
@@ -47,8 +47,8 @@ extension Conv2dGeometry {
 /// `algorithm` nil picks `Conv2dAlgorithm.preferred(for:batch:)`; one that does not support `g` is a
 /// programming error (precondition). When the kernel covers the whole input (output 1×1), im2col
 /// is skipped: the images are the rows of one GEMM, as in a linear layer. With Winograd, pass
-/// `transformedInput` (`conv2dTransformedInputSize` floats) to keep the transformed input tiles for
-/// `conv2dBackward` on the same batch; im2col ignores it.
+/// `transformedInput` (`conv2dTransformedInputSize` floats for the same `algorithm`) to keep the
+/// transformed input tiles for `conv2dBackward` on the same batch; im2col ignores it.
 /// Matches `torch.nn.functional.conv2d(input, weight, bias, stride, padding)` (then `relu`), dilation 1, groups 1.
 public func conv2dForward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,

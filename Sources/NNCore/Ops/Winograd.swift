@@ -5,7 +5,7 @@
 // of 36, so 2.25× fewer multiply-adds than im2col + GEMM (Lavin & Gray, "Fast Algorithms for
 // Convolutional Neural Networks", 2015):
 //
-//   Y = Aᵀ [ U ⊙ V ] A,   U = G g Gᵀ (4×4 per kernel),   V = Bᵀ d Bᵀᵀ (4×4 per input tile),
+//   Y = Aᵀ [ U ⊙ V ] A,   U = G g Gᵀ (4×4 per kernel),   V = Bᵀ d B (4×4 per input tile),
 //
 // summed over input channels. Per position ξ of the 4×4 domain this is one GEMM,
 // M[ξ] (O×T) = U[ξ] (O×C) · V[ξ] (C×T), over the T tiles of a chunk of images.
@@ -50,7 +50,6 @@ public enum Conv2dAlgorithm: String, Sendable, CaseIterable, Codable {
 }
 
 /// Tile counts of a Winograd F(2×2, 3×3) convolution: ⌈OH/2⌉ × ⌈OW/2⌉ tiles per image.
-@usableFromInline
 struct WinogradTiles {
     let rows: Int, columns: Int
     var count: Int { rows * columns }
@@ -62,7 +61,8 @@ struct WinogradTiles {
 
 /// Images per Winograd chunk (one set of 16 GEMMs): the transformed input and output tiles of one
 /// chunk stay near `budget` floats; at least 1, at most `batch`.
-/// The default budget, 2¹⁸ floats (1 MiB, half a core's L2 here), measured best among 2¹⁷…2²⁰.
+/// The default budget, 2¹⁸ floats (1 MiB; this machine's cores have 2 MiB of L2 each), measured
+/// best among 2¹⁷…2²⁰.
 public func winogradChunkSize(geometry g: Conv2dGeometry, batch: Int, budget: Int = 1 << 18) -> Int {
     let perImage = 16 * WinogradTiles(g).count * (g.inChannels + g.outChannels)
     return max(1, min(batch, budget / max(1, perImage)))
@@ -545,7 +545,8 @@ func winogradConv2dBackward(
 ///
 /// `input` N·C·H·W, `weight` O·C·3·3, `bias` O; writes `pooled` N·O·(OH/2)·(OW/2) and `indices`
 /// (same count), each window's first maximum's offset in its OH×OW plane, as `maxPool2dForward`
-/// gives them. `workspace` and `transformedInput` as for `conv2dForward`. Programming errors (precondition): a geometry
+/// gives them. `workspace` as for `conv2dForward`; `transformedInput`, when given, must hold
+/// `conv2dTransformedInputSize(geometry:batch:algorithm: .winograd)` floats. Programming errors (precondition): a geometry
 /// Winograd does not support, or an odd output size. Matches
 /// `torch.nn.functional.max_pool2d(relu(conv2d(input, weight, bias, padding)), 2, 2, return_indices=True)`,
 /// with values equal to `conv2dForward(..., algorithm: .winograd)` followed by `maxPool2dForward`.
