@@ -168,12 +168,7 @@ public func conv2dBackward(
             }
             grad = UnsafePointer(wide)
         }
-        for oc in 0..<o {
-            let row = grad + oc * ld
-            var s: Float = 0
-            for i in 0..<ld { s += row[i] }
-            gradBias[oc] += s
-        }
+        for oc in 0..<o { gradBias[oc] += sumFloats(grad + oc * ld, count: ld) }
         for j in 0..<nb {
             im2col(input + (n0 + j) * g.inputImageSize, geometry: g, into: col + j * p, ldCol: ld)
         }

@@ -149,3 +149,21 @@ func copyFloats(_ destination: UnsafeMutablePointer<Float>, _ source: UnsafePoin
         destination.update(from: source, count: count)
     }
 }
+
+/// The sum of `count` floats, in eight interleaved partial sums (so the additions do not wait on
+/// each other) added at the end; rounding differs from a left-to-right loop in the last bits.
+@inline(__always)
+func sumFloats(_ values: UnsafePointer<Float>, count: Int) -> Float {
+    var partial = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= count {
+        partial += UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = partial.sum()
+    while i < count {
+        total += values[i]
+        i += 1
+    }
+    return total
+}

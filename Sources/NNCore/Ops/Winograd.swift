@@ -18,8 +18,10 @@
 // Outputs whose count is odd get a last tile half outside the output; the input it reads past the
 // image is zero and the outputs past the output are dropped (their gradient is zero).
 //
-// Layouts: U and dU are [16][O][C]; V and dV are [16][C][ld], M and dM are [16][O][ld], with
+// Layouts: U and dU are [16][O][C]; V and dV are [C][16][ld], M and dM are [O][16][ld], with
 // ld = tiles per image · images in the chunk, tile t of image j at column j·T + t, t = ty·TX + tx.
+// Keeping a channel's 16 rows together keeps the transforms' 16 read or write streams within a few
+// pages; the GEMM for ξ then reads V[·][ξ] and writes M[·][ξ] with a row stride of 16·ld.
 
 /// How a 2-D convolution is computed. Both give the same result up to float rounding.
 public enum Conv2dAlgorithm: String, Sendable, CaseIterable, Codable {
@@ -185,7 +187,7 @@ func winogradInputTransform(
     into v: UnsafeMutablePointer<Float>, ld: Int, column: Int
 ) {
     let (h, w, pad, tx) = (g.inputHeight, g.inputWidth, g.padding, tiles.columns)
-    let xi = g.inChannels * ld  // distance between two ξ
+    let xi = ld  // distance between two ξ rows of one channel
     let span = tx + 8  // E/O length: tx + 1 used, the rest keeps 4-wide loads inside
     let rows = 2 * tiles.rows + 2  // padded input rows the tiles read: −pad ..< 2·TY + 2 − pad
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * rows * span) { scratch in
@@ -200,7 +202,7 @@ func winogradInputTransform(
                 splitRow(plane, y: r - pad, h: h, w: w, pad: pad, even: even(r), odd: even(r) + span, count: tx + 1)
             }
             for ty in 0..<tiles.rows {
-                let out = v + c * ld + column + ty * tx
+                let out = v + c * 16 * ld + column + ty * tx
                 var t = 0
                 while t < tx {
                     // Columns (d B) of each row i: (e0 − e1, o0 + e1, e1 − o0, o0 − o1).
@@ -244,12 +246,12 @@ func winogradOutputTransform(
     pool: WinogradPoolTarget? = nil
 ) {
     let (oh, ow, tx, count) = (g.outputHeight, g.outputWidth, tiles.columns, tiles.count)
-    let xi = g.outChannels * ld
+    let xi = ld
     let span = count + 4
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * span) { scratch in
         let y00 = scratch.baseAddress!, y01 = y00 + span, y10 = y00 + 2 * span, y11 = y00 + 3 * span
         for o in 0..<g.outChannels {
-            let src = m + o * ld + column
+            let src = m + o * 16 * ld + column
             var t = 0
             while t < count {
                 @inline(__always) func row(_ i: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
@@ -336,7 +338,7 @@ func winogradGradOutputTransform(
     into dm: UnsafeMutablePointer<Float>, ld: Int, column: Int
 ) {
     let (oh, ow, tx) = (g.outputHeight, g.outputWidth, tiles.columns)
-    let xi = g.outChannels * ld
+    let xi = ld
     let span = tx + 4
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * span) { scratch in
         let base = scratch.baseAddress!
@@ -347,7 +349,7 @@ func winogradGradOutputTransform(
             for ty in 0..<tiles.rows {
                 splitRow(plane, y: 2 * ty, h: oh, w: ow, pad: 0, even: a0, odd: a1, count: tx)
                 splitRow(plane, y: 2 * ty + 1, h: oh, w: ow, pad: 0, even: b0, odd: b1, count: tx)
-                let out = dm + o * ld + column + ty * tx
+                let out = dm + o * 16 * ld + column + ty * tx
                 var t = 0
                 while t < tx {
                     let n = min(4, tx - t)
@@ -377,17 +379,25 @@ func winogradGradInputTransform(
     addingTo image: UnsafeMutablePointer<Float>
 ) {
     let (h, w, pad, tx) = (g.inputHeight, g.inputWidth, g.padding, tiles.columns)
-    let xi = g.inChannels * ld
-    let span = tx + 4
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * span) { scratch in
-        // Per output row i of the tile: even[i][t] goes to column 2t, odd[i][t] to 2t + 1,
-        // nextEven[i][t] to 2t + 2 and nextOdd[i][t] to 2t + 3.
+    let xi = ld
+    let width = 2 * tx + 2  // padded input columns the tiles of one row cover
+    let span = width + 16
+    // Input columns 0..<w sit at padded columns pad..<w + pad; the tiles cover padded 0..<width.
+    let from = min(width, pad), to = max(from, min(width, w + pad))
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * span) { scratch in
+        // Per output row i of the tiles: own[i] holds what each tile t adds at padded columns
+        // 2t, 2t + 1, shifted[i] what it adds at 2t + 2, 2t + 3 (the next tile's first two).
         let base = scratch.baseAddress!
-        @inline(__always) func buffer(_ i: Int, _ kind: Int) -> UnsafeMutablePointer<Float> { base + (4 * i + kind) * span }
+        @inline(__always) func own(_ i: Int) -> UnsafeMutablePointer<Float> { base + 2 * i * span }
+        @inline(__always) func shifted(_ i: Int) -> UnsafeMutablePointer<Float> { base + (2 * i + 1) * span }
+        @inline(__always) func interleave(_ a: SIMD4<Float>, _ b: SIMD4<Float>, into p: UnsafeMutablePointer<Float>) {
+            let v = SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
+            UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+        }
         for c in 0..<g.inChannels {
             let plane = image + c * h * w
             for ty in 0..<tiles.rows {
-                let src = dv + c * ld + column + ty * tx
+                let src = dv + c * 16 * ld + column + ty * tx
                 var t = 0
                 while t < tx {
                     // dS_k = dV[k] Bᵀ: (v0, v1 − v2 + v3 | v1 + v2 − v0, −v3) at columns (2t, 2t+1 | 2t+2, 2t+3).
@@ -397,10 +407,11 @@ func winogradGradInputTransform(
                         return (v0, v1 - v2 + v3, v1 + v2 - v0, -v3)
                     }
                     let s0 = columns(0), s1 = columns(1), s2 = columns(2), s3 = columns(3)
-                    // dR = B dS: rows (s0, s1 − s2 + s3, s1 + s2 − s0, −s3).
+                    // dR = B dS: rows (s0, s1 − s2 + s3, s1 + s2 − s0, −s3). The last group of a row
+                    // may write lanes past tile tx − 1; they land past what the rows below read.
                     @inline(__always) func put(_ i: Int, _ r: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)) {
-                        store4(r.0, buffer(i, 0) + t, count: 4); store4(r.1, buffer(i, 1) + t, count: 4)
-                        store4(r.2, buffer(i, 2) + t, count: 4); store4(r.3, buffer(i, 3) + t, count: 4)
+                        interleave(r.0, r.1, into: own(i) + 2 * t)
+                        interleave(r.2, r.3, into: shifted(i) + 2 * t + 2)
                     }
                     put(0, s0)
                     put(1, (s1.0 - s2.0 + s3.0, s1.1 - s2.1 + s3.1, s1.2 - s2.2 + s3.2, s1.3 - s2.3 + s3.3))
@@ -410,16 +421,11 @@ func winogradGradInputTransform(
                 }
                 let y0 = 2 * ty - pad
                 for i in 0..<4 where y0 + i >= 0 && y0 + i < h {
-                    let row = plane + (y0 + i) * w
-                    let (even, odd, nextEven, nextOdd) = (buffer(i, 0), buffer(i, 1), buffer(i, 2), buffer(i, 3))
-                    // Column 2t − pad gets even[t] + nextEven[t − 1]; column 2t + 1 − pad gets odd[t] + nextOdd[t − 1].
-                    for t in 0...tx {
-                        let x = 2 * t - pad
-                        let ev = (t < tx ? even[t] : 0) + (t > 0 ? nextEven[t - 1] : 0)
-                        let od = (t < tx ? odd[t] : 0) + (t > 0 ? nextOdd[t - 1] : 0)
-                        if x >= 0 && x < w { row[x] += ev }
-                        if x + 1 >= 0 && x + 1 < w { row[x + 1] += od }
-                    }
+                    let a = own(i), b = shifted(i)
+                    // Padded column x' gets own[x'] (x' < 2·tx) + shifted[x'] (x' ≥ 2).
+                    a[2 * tx] = 0; a[2 * tx + 1] = 0; b[0] = 0; b[1] = 0
+                    let row = plane + (y0 + i) * w - pad
+                    for x in from..<to { row[x] += a[x] + b[x] }
                 }
             }
         }
@@ -455,8 +461,8 @@ func winogradConv2dForward(
                 input + (n0 + j) * g.inputImageSize, geometry: g, tiles: tiles, into: v, ld: ld, column: j * tiles.count)
         }
         for xi in 0..<16 {
-            gemm(m: o, n: ld, k: c, a: u + xi * o * c, lda: c, b: v + xi * c * ld, ldb: ld,
-                 c: m + xi * o * ld, ldc: ld)
+            gemm(m: o, n: ld, k: c, a: u + xi * o * c, lda: c, b: v + xi * ld, ldb: 16 * ld,
+                 c: m + xi * ld, ldc: 16 * ld)
         }
         for j in 0..<nb {
             let n = n0 + j
@@ -492,12 +498,7 @@ func winogradConv2dBackward(
     du.update(repeating: 0, count: 16 * o * c)
     for n in 0..<batch {
         let image = gradOutput + n * g.outputImageSize
-        for oc in 0..<o {
-            let row = image + oc * p
-            var s: Float = 0
-            for i in 0..<p { s += row[i] }
-            gradBias[oc] += s
-        }
+        for oc in 0..<o { gradBias[oc] += sumFloats(image + oc * p, count: p) }
     }
     var n0 = 0
     while n0 < batch {
@@ -515,14 +516,14 @@ func winogradConv2dBackward(
         }
         for xi in 0..<16 {
             // dU[ξ] (O×C) += dM[ξ] (O×ld) · V[ξ]ᵀ
-            gemm(transB: true, m: o, n: c, k: ld, a: dm + xi * o * ld, lda: ld, b: v + xi * c * ld, ldb: ld,
+            gemm(transB: true, m: o, n: c, k: ld, a: dm + xi * ld, lda: 16 * ld, b: v + xi * ld, ldb: 16 * ld,
                  beta: 1, c: du + xi * o * c, ldc: c)
         }
         if let gradInput {
             for xi in 0..<16 {
                 // dV[ξ] (C×ld) = U[ξ]ᵀ · dM[ξ], into the scratch V (no longer needed).
-                gemm(transA: true, m: c, n: ld, k: o, a: u + xi * o * c, lda: c, b: dm + xi * o * ld, ldb: ld,
-                     c: scratchV + xi * c * ld, ldc: ld)
+                gemm(transA: true, m: c, n: ld, k: o, a: u + xi * o * c, lda: c, b: dm + xi * ld, ldb: 16 * ld,
+                     c: scratchV + xi * ld, ldc: 16 * ld)
             }
             for j in 0..<nb {
                 let image = gradInput + (n0 + j) * g.inputImageSize
