@@ -30,6 +30,18 @@ public func reluBackwardInPlace(grad: inout [Float], output: [Float]) {
 /// Pointer form of the ReLU mask: `grad[i] = output[i] > 0 ? grad[i] : 0` for `count` values.
 @inlinable
 public func reluMask(grad: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, count: Int) {
-    // A select rather than a conditional store, so the loop vectorizes.
-    for i in 0..<count { grad[i] = output[i] > 0 ? grad[i] : 0 }
+    // Eight at a time with a select (the compiler does not vectorize the plain loop: it cannot
+    // rule out that the two pointers overlap); NaN outputs give 0, as `output > 0` is false.
+    var i = 0
+    while i + 8 <= count {
+        let y = UnsafeRawPointer(output + i).loadUnaligned(as: SIMD8<Float>.self)
+        let g = UnsafeRawPointer(grad + i).loadUnaligned(as: SIMD8<Float>.self)
+        let masked = g.replacing(with: 0, where: .!(y .> 0))
+        UnsafeMutableRawPointer(grad + i).storeBytes(of: masked, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count {
+        grad[i] = output[i] > 0 ? grad[i] : 0
+        i += 1
+    }
 }
