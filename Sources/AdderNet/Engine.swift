@@ -124,7 +124,26 @@ public final class AdderEngine: @unchecked Sendable {
         BLASThreads.set(1)
     }
 
-    deinit { pieceGradients?.deallocate() }
+    /// Per convolution, its Winograd-transformed weight for the current call (nil where unused),
+    /// computed once per call instead of once per piece and pass.
+    private var transformedWeights: [UnsafeMutablePointer<Float>?] = AdderNetwork.convs.map {
+        Conv2dAlgorithm.winograd.supports($0.geometry) ? .allocate(capacity: winogradTransformedWeightSize(geometry: $0.geometry)) : nil
+    }
+
+    deinit {
+        pieceGradients?.deallocate()
+        transformedWeights.forEach { $0?.deallocate() }
+    }
+
+    /// Transforms the weights of the convolutions that run as Winograd on pieces of `pieceImages`.
+    private func transformWeights(_ params: [UnsafePointer<Float>], pieceImages: Int) -> [UnsafePointer<Float>?] {
+        AdderNetwork.convs.enumerated().map { i, conv in
+            guard let u = transformedWeights[i],
+                  Conv2dAlgorithm.preferred(for: conv.geometry, batch: pieceImages) == .winograd else { return nil }
+            winogradTransformWeight(params[2 * i], geometry: conv.geometry, into: u)
+            return UnsafePointer(u)
+        }
+    }
 
     /// The default most images per piece.
     public static let defaultPieceSize = 32
@@ -176,13 +195,15 @@ public final class AdderEngine: @unchecked Sendable {
         network.withParameterPointers { params in
             images.scalars.withUnsafeBufferPointer { x in
                 logits.scalars.withUnsafeMutableBufferPointer { out in
-                    let shared = Unchecked((params, x.baseAddress!, out.baseAddress!))
+                    let weightsU = transformWeights(params, pieceImages: ranges.map(\.count).max() ?? 1)
+                    let shared = Unchecked((params, x.baseAddress!, out.baseAddress!, weightsU))
                     runPieces(ranges.count) { piece, buffers in
-                        let (params, xp, op) = shared.value
+                        let (params, xp, op, weightsU) = shared.value
                         let r = ranges[piece]
                         guard !r.isEmpty else { return }
                         Self.cnnForward(
-                            params, input: xp + r.lowerBound * 784, count: r.count, buffers: buffers, keepForBackward: false)
+                            params, weightsU, input: xp + r.lowerBound * 784, count: r.count, buffers: buffers,
+                            keepForBackward: false)
                         (op + r.lowerBound * 10).update(from: buffers.activations.last!, count: r.count * 10)
                     }
                 }
@@ -226,21 +247,23 @@ public final class AdderEngine: @unchecked Sendable {
             images.scalars.withUnsafeBufferPointer { x in
                 logits.scalars.withUnsafeMutableBufferPointer { out in
                     ceSums.withUnsafeMutableBufferPointer { ce in
-                        let shared = Unchecked((params, x.baseAddress!, out.baseAddress!, ce.baseAddress!, slots))
+                        let weightsU = self.transformWeights(params, pieceImages: ranges.map(\.count).max() ?? 1)
+                        let shared = Unchecked((params, x.baseAddress!, out.baseAddress!, ce.baseAddress!, slots, weightsU))
                         runPieces(ranges.count) { piece, buffers in
-                            let (params, xp, op, cp, slots) = shared.value
+                            let (params, xp, op, cp, slots, weightsU) = shared.value
                             let r = ranges[piece]
                             let gradients = slots + piece * gradientCount
                             gradients.update(repeating: 0, count: gradientCount)
                             guard !r.isEmpty else { return }
                             let input = xp + r.lowerBound * 784
-                            Self.cnnForward(params, input: input, count: r.count, buffers: buffers, keepForBackward: true)
+                            Self.cnnForward(params, weightsU, input: input, count: r.count, buffers: buffers, keepForBackward: true)
                             let z = buffers.activations.last!
                             (op + r.lowerBound * 10).update(from: z, count: r.count * 10)
                             cp[piece] = Self.crossEntropyGradient(
                                 logits: z, labels: labels, offset: r.lowerBound, count: r.count,
                                 scale: ceScale, into: buffers.gradA)
-                            Self.cnnBackward(params, input: input, count: r.count, buffers: buffers, gradients: gradients)
+                            Self.cnnBackward(
+                                params, weightsU, input: input, count: r.count, buffers: buffers, gradients: gradients)
                         }
                     }
                 }
@@ -285,10 +308,10 @@ public final class AdderEngine: @unchecked Sendable {
     }
 
     /// `keepForBackward`: keep Winograd's transformed inputs for `cnnBackward` (training); inference
-    /// skips writing them.
+    /// skips writing them. `weightsU`: per convolution, its Winograd-transformed weight or nil.
     private static func cnnForward(
-        _ params: [UnsafePointer<Float>], input: UnsafePointer<Float>, count n: Int, buffers: WorkerBuffers,
-        keepForBackward: Bool
+        _ params: [UnsafePointer<Float>], _ weightsU: [UnsafePointer<Float>?], input: UnsafePointer<Float>,
+        count n: Int, buffers: WorkerBuffers, keepForBackward: Bool
     ) {
         let fusesPool = Self.fusesPool(batch: n)
         var x = input
@@ -299,7 +322,7 @@ public final class AdderEngine: @unchecked Sendable {
                 conv2dReLUMaxPool2x2Forward(
                     input: x, batch: n, geometry: spec.geometry, weight: params[2 * i], bias: params[2 * i + 1],
                     pooled: buffers.pooled, indices: buffers.poolIndices, workspace: buffers.workspace,
-                    transformedInput: keepForBackward ? buffers.transformedInputs[i] : nil)
+                    transformedInput: keepForBackward ? buffers.transformedInputs[i] : nil, transformedWeight: weightsU[i])
                 x = UnsafePointer(buffers.pooled)
                 continue
             }
@@ -314,7 +337,7 @@ public final class AdderEngine: @unchecked Sendable {
             conv2dForward(
                 input: x, batch: n, geometry: spec.geometry, weight: params[2 * i], bias: params[2 * i + 1],
                 output: buffers.activations[i], workspace: buffers.workspace, fuseReLU: spec.relu,
-                transformedInput: keepForBackward ? buffers.transformedInputs[i] : nil)
+                transformedInput: keepForBackward ? buffers.transformedInputs[i] : nil, transformedWeight: weightsU[i])
             x = UnsafePointer(buffers.activations[i])
         }
     }
@@ -338,8 +361,8 @@ public final class AdderEngine: @unchecked Sendable {
 
     /// Backward over one piece; adds the CNN's gradients into `gradients` (flat, parameter order).
     private static func cnnBackward(
-        _ params: [UnsafePointer<Float>], input: UnsafePointer<Float>, count n: Int, buffers: WorkerBuffers,
-        gradients: UnsafeMutablePointer<Float>
+        _ params: [UnsafePointer<Float>], _ weightsU: [UnsafePointer<Float>?], input: UnsafePointer<Float>,
+        count n: Int, buffers: WorkerBuffers, gradients: UnsafeMutablePointer<Float>
     ) {
         var gradOut = buffers.gradA, spare = buffers.gradB
         var gradientOffsets: [Int] = []
@@ -365,7 +388,8 @@ public final class AdderEngine: @unchecked Sendable {
                 gradOutput: gradOut, gradWeight: gradients + gradientOffsets[2 * i],
                 gradBias: gradients + gradientOffsets[2 * i + 1],
                 gradInput: i == 0 ? nil : spare, gradInputReLUOutput: inputIsReLUOutput ? layerInput : nil,
-                workspace: buffers.workspace, transformedInput: buffers.transformedInputs[i].map { UnsafePointer($0) })
+                workspace: buffers.workspace, transformedInput: buffers.transformedInputs[i].map { UnsafePointer($0) },
+                transformedWeight: weightsU[i])
             swap(&gradOut, &spare)
             if afterPool {
                 let g = WorkerBuffers.poolGeometry

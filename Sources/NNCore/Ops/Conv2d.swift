@@ -48,20 +48,24 @@ extension Conv2dGeometry {
 /// programming error (precondition). When the kernel covers the whole input (output 1×1), im2col
 /// is skipped: the images are the rows of one GEMM, as in a linear layer. With Winograd, pass
 /// `transformedInput` (`conv2dTransformedInputSize` floats for the same `algorithm`) to keep the
-/// transformed input tiles for `conv2dBackward` on the same batch; im2col ignores it.
+/// transformed input tiles for `conv2dBackward` on the same batch; im2col ignores it. Pass
+/// `transformedWeight` (from `winogradTransformWeight`, for this `weight`) to skip Winograd's
+/// per-call weight transform; im2col ignores it too.
 /// Matches `torch.nn.functional.conv2d(input, weight, bias, stride, padding)` (then `relu`), dilation 1, groups 1.
 public func conv2dForward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
     output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, fuseReLU: Bool = false,
-    algorithm: Conv2dAlgorithm? = nil, transformedInput: UnsafeMutablePointer<Float>? = nil
+    algorithm: Conv2dAlgorithm? = nil, transformedInput: UnsafeMutablePointer<Float>? = nil,
+    transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let algorithm = algorithm ?? .preferred(for: g, batch: batch)
     precondition(algorithm.supports(g), "conv2d: \(algorithm) does not support \(g)")
     if algorithm == .winograd {
         winogradConv2dForward(
             input: input, batch: batch, geometry: g, weight: weight, bias: bias, output: output,
-            workspace: workspace, fuseReLU: fuseReLU, transformedInput: transformedInput)
+            workspace: workspace, fuseReLU: fuseReLU, transformedInput: transformedInput,
+            transformedWeight: transformedWeight)
         return
     }
     let (o, p, ckk) = (g.outChannels, g.outputPlane, g.columnRows)
@@ -116,14 +120,14 @@ public func conv2dForward(
 /// `conv2d_input` (then `threshold_backward`) and PyTorch's bias gradient (sum over N and positions).
 /// `algorithm` as in `conv2dForward`; Winograd's gradients are those of its own forward pass, equal
 /// to the convolution's up to rounding. `transformedInput`: what `conv2dForward` kept for this same
-/// `input`, `batch` and algorithm, or nil to recompute it.
+/// `input`, `batch` and algorithm, or nil to recompute it. `transformedWeight` as in `conv2dForward`.
 public func conv2dBackward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>? = nil,
     workspace: UnsafeMutablePointer<Float>, algorithm: Conv2dAlgorithm? = nil,
-    transformedInput: UnsafePointer<Float>? = nil
+    transformedInput: UnsafePointer<Float>? = nil, transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let algorithm = algorithm ?? .preferred(for: g, batch: batch)
     precondition(algorithm.supports(g), "conv2d: \(algorithm) does not support \(g)")
@@ -131,7 +135,8 @@ public func conv2dBackward(
         winogradConv2dBackward(
             input: input, batch: batch, geometry: g, weight: weight, gradOutput: gradOutput,
             gradWeight: gradWeight, gradBias: gradBias, gradInput: gradInput,
-            gradInputReLUOutput: gradInputReLUOutput, workspace: workspace, transformedInput: transformedInput)
+            gradInputReLUOutput: gradInputReLUOutput, workspace: workspace, transformedInput: transformedInput,
+            transformedWeight: transformedWeight)
         return
     }
     let (o, p, ckk) = (g.outChannels, g.outputPlane, g.columnRows)

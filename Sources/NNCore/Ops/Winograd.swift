@@ -80,6 +80,22 @@ func winogradWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
 
 // MARK: - Transforms
 
+/// Floats of a convolution's Winograd-transformed weight (U = G g Gᵀ per kernel): 16·O·C.
+public func winogradTransformedWeightSize(geometry g: Conv2dGeometry) -> Int {
+    16 * g.outChannels * g.inChannels
+}
+
+/// Writes the Winograd-transformed weight of `weight` (OIHW, 3×3) into `transformed`
+/// (`winogradTransformedWeightSize` floats, layout [16][O][C]). `conv2dForward` and `conv2dBackward`
+/// compute it on every Winograd call; compute it once here and pass it as `transformedWeight` when
+/// many calls share one weight (the pieces of a batch). The values are the same either way.
+public func winogradTransformWeight(
+    _ weight: UnsafePointer<Float>, geometry g: Conv2dGeometry, into transformed: UnsafeMutablePointer<Float>
+) {
+    precondition(g.kernelHeight == 3 && g.kernelWidth == 3, "Winograd F(2×2, 3×3) needs a 3×3 kernel")
+    winogradWeightTransform(weight, outChannels: g.outChannels, inChannels: g.inChannels, into: transformed)
+}
+
 /// U[ξ][o][c] = (G g Gᵀ)[ξ] for every 3×3 kernel g = weight[o, c] (OIHW).
 func winogradWeightTransform(
     _ weight: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, into u: UnsafeMutablePointer<Float>
@@ -304,17 +320,21 @@ private func winogradPoolTiles(
     let b = SIMD4<Float>(repeating: bias), zero = SIMD4<Float>()
     let w = Int32(ow)
     var t = 0
+    var (rowOfT, columnOfT) = (0, 0)  // tile t's row and column
     while t < count {
         @inline(__always) func value(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
             let v = load4(p + t) + b
             return relu ? v.replacing(with: zero, where: v .< zero) : v
         }
-        // Offset of each tile's top-left output: 2·ty·OW + 2·tx.
+        // Offset of each tile's top-left output: 2·ty·OW + 2·tx, stepping (ty, tx) along the lanes.
         var first = SIMD4<Int32>()
+        var (row, column) = (rowOfT, columnOfT)
         for lane in 0..<4 {
-            let tile = t + lane
-            first[lane] = Int32(2 * (tile / tx) * ow + 2 * (tile % tx))
+            first[lane] = Int32(2 * row * ow + 2 * column)
+            column += 1
+            if column == tx { column = 0; row += 1 }
         }
+        (rowOfT, columnOfT) = (row, column)
         var best = value(y00), index = first
         @inline(__always) func consider(_ candidate: SIMD4<Float>, _ offset: Int32) {
             let better = candidate .> best
@@ -441,15 +461,17 @@ func winogradConv2dForward(
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
     output: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>, fuseReLU: Bool,
     pool: (output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>)? = nil,
-    transformedInput: UnsafeMutablePointer<Float>? = nil
+    transformedInput: UnsafeMutablePointer<Float>? = nil, transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let (o, c) = (g.outChannels, g.inChannels)
     let tiles = WinogradTiles(g)
     let chunk = winogradChunkSize(geometry: g, batch: batch)
-    let u = workspace
     let scratchV = workspace + 2 * 16 * o * c
     let m = scratchV + 16 * c * tiles.count * chunk
-    winogradWeightTransform(weight, outChannels: o, inChannels: c, into: u)
+    let u = transformedWeight ?? {
+        winogradWeightTransform(weight, outChannels: o, inChannels: c, into: workspace)
+        return UnsafePointer(workspace)
+    }()
     var n0 = 0
     while n0 < batch {
         let nb = min(chunk, batch - n0)
@@ -485,16 +507,21 @@ func winogradConv2dBackward(
     weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>?,
-    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafePointer<Float>? = nil
+    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafePointer<Float>? = nil,
+    transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let (o, c, p) = (g.outChannels, g.inChannels, g.outputPlane)
     let tiles = WinogradTiles(g)
     let chunk = winogradChunkSize(geometry: g, batch: batch)
-    let u = workspace
     let du = workspace + 16 * o * c
     let scratchV = workspace + 2 * 16 * o * c  // V when not kept by the forward pass, then dV
     let dm = scratchV + 16 * c * tiles.count * chunk
-    if gradInput != nil { winogradWeightTransform(weight, outChannels: o, inChannels: c, into: u) }
+    var u = UnsafePointer(workspace)
+    if let transformedWeight {
+        u = transformedWeight
+    } else if gradInput != nil {
+        winogradWeightTransform(weight, outChannels: o, inChannels: c, into: workspace)
+    }
     du.update(repeating: 0, count: 16 * o * c)
     for n in 0..<batch {
         let image = gradOutput + n * g.outputImageSize
@@ -547,7 +574,8 @@ func winogradConv2dBackward(
 /// `input` N·C·H·W, `weight` O·C·3·3, `bias` O; writes `pooled` N·O·(OH/2)·(OW/2) and `indices`
 /// (same count), each window's first maximum's offset in its OH×OW plane, as `maxPool2dForward`
 /// gives them. `workspace` as for `conv2dForward`; `transformedInput`, when given, must hold
-/// `conv2dTransformedInputSize(geometry:batch:algorithm: .winograd)` floats. Programming errors (precondition): a geometry
+/// `conv2dTransformedInputSize(geometry:batch:algorithm: .winograd)` floats; `transformedWeight`
+/// as for `conv2dForward`. Programming errors (precondition): a geometry
 /// Winograd does not support, or an odd output size. Matches
 /// `torch.nn.functional.max_pool2d(relu(conv2d(input, weight, bias, padding)), 2, 2, return_indices=True)`,
 /// with values equal to `conv2dForward(..., algorithm: .winograd)` followed by `maxPool2dForward`.
@@ -555,12 +583,14 @@ public func conv2dReLUMaxPool2x2Forward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
     pooled: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
-    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafeMutablePointer<Float>? = nil
+    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafeMutablePointer<Float>? = nil,
+    transformedWeight: UnsafePointer<Float>? = nil
 ) {
     precondition(Conv2dAlgorithm.winograd.supports(g), "conv2dReLUMaxPool2x2Forward needs a 3×3 stride-1 convolution")
     precondition(g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0,
                  "conv2dReLUMaxPool2x2Forward needs an even output size, got \(g.outputHeight)×\(g.outputWidth)")
     winogradConv2dForward(
         input: input, batch: batch, geometry: g, weight: weight, bias: bias, output: nil,
-        workspace: workspace, fuseReLU: true, pool: (pooled, indices), transformedInput: transformedInput)
+        workspace: workspace, fuseReLU: true, pool: (pooled, indices), transformedInput: transformedInput,
+        transformedWeight: transformedWeight)
 }
