@@ -264,44 +264,51 @@ func winogradOutputTransform(
     let (oh, ow, tx, count) = (g.outputHeight, g.outputWidth, tiles.columns, tiles.count)
     let xi = ld
     let span = count + 4
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * span) { scratch in
-        let y00 = scratch.baseAddress!, y01 = y00 + span, y10 = y00 + 2 * span, y11 = y00 + 3 * span
-        for o in 0..<g.outChannels {
-            let src = m + o * 16 * ld + column
-            var t = 0
-            while t < count {
-                @inline(__always) func row(_ i: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-                    let p = src + 4 * i * xi + t
-                    return (load4(p), load4(p + xi), load4(p + 2 * xi), load4(p + 3 * xi))
+    // With the pool: each tile's top-left output offset, 2·ty·OW + 2·tx, the same for every channel.
+    withUnsafeTemporaryAllocation(of: Int32.self, capacity: pool == nil ? 0 : span) { offsetScratch in
+        let offsets = pool == nil ? nil : offsetScratch.baseAddress
+        if let offsets {
+            for t in 0..<span { offsets[t] = Int32(2 * (t / tx) * ow + 2 * (t % tx)) }
+        }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * span) { scratch in
+            let y00 = scratch.baseAddress!, y01 = y00 + span, y10 = y00 + 2 * span, y11 = y00 + 3 * span
+            for o in 0..<g.outChannels {
+                let src = m + o * 16 * ld + column
+                var t = 0
+                while t < count {
+                    @inline(__always) func row(_ i: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+                        let p = src + 4 * i * xi + t
+                        return (load4(p), load4(p + xi), load4(p + 2 * xi), load4(p + 3 * xi))
+                    }
+                    let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
+                    // Aᵀ m: a = m0 + m1 + m2, b = m1 − m2 − m3 (rows); then · A: (x0 + x1 + x2, x1 − x2 − x3).
+                    let a = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
+                    let b = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
+                    store4(a.0 + a.1 + a.2, y00 + t, count: 4); store4(a.1 - a.2 - a.3, y01 + t, count: 4)
+                    store4(b.0 + b.1 + b.2, y10 + t, count: 4); store4(b.1 - b.2 - b.3, y11 + t, count: 4)
+                    t += 4
                 }
-                let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
-                // Aᵀ m: a = m0 + m1 + m2, b = m1 − m2 − m3 (rows); then · A: (x0 + x1 + x2, x1 − x2 − x3).
-                let a = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
-                let b = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
-                store4(a.0 + a.1 + a.2, y00 + t, count: 4); store4(a.1 - a.2 - a.3, y01 + t, count: 4)
-                store4(b.0 + b.1 + b.2, y10 + t, count: 4); store4(b.1 - b.2 - b.3, y11 + t, count: 4)
-                t += 4
-            }
-            if let pool {
-                winogradPoolTiles(
-                    y00, y01, y10, y11, count: count, columns: tx, outputWidth: ow, bias: bias[o], relu: relu,
-                    output: pool.output + o * count, indices: pool.indices + o * count)
-                continue
-            }
-            guard let image else { continue }
-            // Interleave the tiles' 2×2 blocks into the image, adding the bias (and ReLU).
-            let plane = image + o * oh * ow
-            let b = bias[o]
-            for ty in 0..<tiles.rows {
-                for r in 0..<2 where 2 * ty + r < oh {
-                    let dst = plane + (2 * ty + r) * ow
-                    let left = (r == 0 ? y00 : y10) + ty * tx, right = (r == 0 ? y01 : y11) + ty * tx
-                    if relu {
-                        for x in 0..<(ow / 2) { dst[2 * x] = max(left[x] + b, 0); dst[2 * x + 1] = max(right[x] + b, 0) }
-                        if ow % 2 == 1 { dst[ow - 1] = max(left[ow / 2] + b, 0) }
-                    } else {
-                        for x in 0..<(ow / 2) { dst[2 * x] = left[x] + b; dst[2 * x + 1] = right[x] + b }
-                        if ow % 2 == 1 { dst[ow - 1] = left[ow / 2] + b }
+                if let pool, let offsets {
+                    winogradPoolTiles(
+                        y00, y01, y10, y11, count: count, offsets: offsets, outputWidth: ow, bias: bias[o], relu: relu,
+                        output: pool.output + o * count, indices: pool.indices + o * count)
+                    continue
+                }
+                guard let image else { continue }
+                // Interleave the tiles' 2×2 blocks into the image, adding the bias (and ReLU).
+                let plane = image + o * oh * ow
+                let b = bias[o]
+                for ty in 0..<tiles.rows {
+                    for r in 0..<2 where 2 * ty + r < oh {
+                        let dst = plane + (2 * ty + r) * ow
+                        let left = (r == 0 ? y00 : y10) + ty * tx, right = (r == 0 ? y01 : y11) + ty * tx
+                        if relu {
+                            for x in 0..<(ow / 2) { dst[2 * x] = max(left[x] + b, 0); dst[2 * x + 1] = max(right[x] + b, 0) }
+                            if ow % 2 == 1 { dst[ow - 1] = max(left[ow / 2] + b, 0) }
+                        } else {
+                            for x in 0..<(ow / 2) { dst[2 * x] = left[x] + b; dst[2 * x + 1] = right[x] + b }
+                            if ow % 2 == 1 { dst[ow - 1] = left[ow / 2] + b }
+                        }
                     }
                 }
             }
@@ -314,27 +321,18 @@ func winogradOutputTransform(
 @inline(__always)
 private func winogradPoolTiles(
     _ y00: UnsafePointer<Float>, _ y01: UnsafePointer<Float>, _ y10: UnsafePointer<Float>, _ y11: UnsafePointer<Float>,
-    count: Int, columns tx: Int, outputWidth ow: Int, bias: Float, relu: Bool,
+    count: Int, offsets: UnsafePointer<Int32>, outputWidth ow: Int, bias: Float, relu: Bool,
     output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
 ) {
     let b = SIMD4<Float>(repeating: bias), zero = SIMD4<Float>()
     let w = Int32(ow)
     var t = 0
-    var (rowOfT, columnOfT) = (0, 0)  // tile t's row and column
     while t < count {
         @inline(__always) func value(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
             let v = load4(p + t) + b
             return relu ? v.replacing(with: zero, where: v .< zero) : v
         }
-        // Offset of each tile's top-left output: 2·ty·OW + 2·tx, stepping (ty, tx) along the lanes.
-        var first = SIMD4<Int32>()
-        var (row, column) = (rowOfT, columnOfT)
-        for lane in 0..<4 {
-            first[lane] = Int32(2 * row * ow + 2 * column)
-            column += 1
-            if column == tx { column = 0; row += 1 }
-        }
-        (rowOfT, columnOfT) = (row, column)
+        let first = UnsafeRawPointer(offsets + t).loadUnaligned(as: SIMD4<Int32>.self)
         var best = value(y00), index = first
         @inline(__always) func consider(_ candidate: SIMD4<Float>, _ offset: Int32) {
             let better = candidate .> best
@@ -346,7 +344,11 @@ private func winogradPoolTiles(
         consider(value(y11), w + 1)
         let n = min(4, count - t)
         store4(best, output + t, count: n)
-        for lane in 0..<n { indices[t + lane] = index[lane] }
+        if n == 4 {
+            UnsafeMutableRawPointer(indices + t).storeBytes(of: index, as: SIMD4<Int32>.self)
+        } else {
+            for lane in 0..<n { indices[t + lane] = index[lane] }
+        }
         t += 4
     }
 }
