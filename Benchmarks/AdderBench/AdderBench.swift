@@ -166,17 +166,19 @@ public enum AdderBench {
     static func measurePool(pieces: [Int], workers: Int, planes: Int, size: Int, samples: Int) -> LayerFigures {
         let k = AdderNetwork.poolKernel
         let buffers = pieces.enumerated().map { PoolBuffers(planes: $1 * planes, size: size, kernel: k, seed: UInt64(99 + $0)) }
-        let threads = max(1, min(workers, buffers.count))
-        func run(_ body: @Sendable (PoolBuffers) -> Void) {
-            DispatchQueue.concurrentPerform(iterations: threads) { w in
-                for p in stride(from: w, to: buffers.count, by: threads) { body(buffers[p]) }
-            }
-        }
-        let forward = timeSamples(warmup: 1, samples: samples) { run { $0.forward() } }
-        let backward = timeSamples(warmup: 1, samples: samples) { run { $0.backward() } }
+        let forward = timeSamples(warmup: 1, samples: samples) { roundRobin(buffers, workers: workers) { $0.forward() } }
+        let backward = timeSamples(warmup: 1, samples: samples) { roundRobin(buffers, workers: workers) { $0.backward() } }
         return LayerFigures(
             name: "pool", algorithm: nil, forwardFLOPs: 0, backwardFLOPs: 0, forward: forward, backward: backward,
             forwardGFLOPs: 0, backwardGFLOPs: 0)
+    }
+
+    /// Runs `body` on every element of `pieces`, shared round-robin by at most `workers` threads.
+    static func roundRobin<Piece: Sendable>(_ pieces: [Piece], workers: Int, _ body: @Sendable (Piece) -> Void) {
+        let threads = max(1, min(workers, pieces.count))
+        DispatchQueue.concurrentPerform(iterations: threads) { w in
+            for p in stride(from: w, to: pieces.count, by: threads) { body(pieces[p]) }
+        }
     }
 
     /// The engine's pieces of a batch (`AdderEngine.pieces` at the default piece size), as sizes.

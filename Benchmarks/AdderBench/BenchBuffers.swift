@@ -170,16 +170,14 @@ public final class ConvLayerWorkload: @unchecked Sendable {
         precondition(!fusedPool || algorithm == .winograd, "the fused pool runs with Winograd only")
         self.algorithm = algorithm
         self.fusedPool = fusedPool
-        self.workers = max(1, min(workers, sizes.count))
+        self.workers = workers
         pieces = sizes.enumerated().map {
             LayerBuffers(geometry: g, batch: $1, algorithm: algorithm, fusedPool: fusedPool, seed: UInt64(index * 16 + $0))
         }
     }
 
     private func run(_ body: @Sendable (LayerBuffers) -> Void) {
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            for p in stride(from: w, to: pieces.count, by: workers) { body(pieces[p]) }
-        }
+        AdderBench.roundRobin(pieces, workers: workers, body)
     }
 
     /// Forward (with ReLU) on every piece.

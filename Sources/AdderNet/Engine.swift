@@ -97,7 +97,8 @@ final class WorkerBuffers: @unchecked Sendable {
     }
 }
 
-/// Runs the network forward (and backward) on batches, splitting each batch across worker threads.
+/// Runs the network forward (and backward) on batches, cutting each batch into pieces that worker
+/// threads share.
 ///
 /// Create one engine per training run or server: it keeps its buffers between calls and grows them
 /// when a larger batch arrives. Not safe to call from two threads at once (it is a class with mutable
@@ -135,9 +136,11 @@ public final class AdderEngine: @unchecked Sendable {
         transformedWeights.forEach { $0?.deallocate() }
     }
 
-    /// Transforms the weights of the convolutions that run as Winograd on pieces of `pieceImages`.
-    private func transformWeights(_ params: [UnsafePointer<Float>], pieceImages: Int) -> [UnsafePointer<Float>?] {
-        AdderNetwork.convs.enumerated().map { i, conv in
+    /// Transforms the weights of the convolutions that run as Winograd on the largest of `pieces`
+    /// (a smaller piece that runs im2col instead ignores its transformed weight).
+    private func transformWeights(_ params: [UnsafePointer<Float>], pieces: [Range<Int>]) -> [UnsafePointer<Float>?] {
+        let pieceImages = pieces.map(\.count).max() ?? 1
+        return AdderNetwork.convs.enumerated().map { i, conv in
             guard let u = transformedWeights[i],
                   Conv2dAlgorithm.preferred(for: conv.geometry, batch: pieceImages) == .winograd else { return nil }
             winogradTransformWeight(params[2 * i], geometry: conv.geometry, into: u)
@@ -145,11 +148,12 @@ public final class AdderEngine: @unchecked Sendable {
         }
     }
 
-    /// The default most images per piece.
+    /// The default most images per piece, 32 (see `init(threads:pieceSize:)`).
     public static let defaultPieceSize = 32
 
     /// How the engine cuts `batch` images: ⌈batch / pieceSize⌉ contiguous pieces whose sizes differ
-    /// by at most one (so 128 → 4 × 32, 100 → 25 + 25 + 25 + 25, 1 → 1).
+    /// by at most one (so 128 → 4 × 32, 100 → 25 + 25 + 25 + 25, 1 → 1). No PyTorch counterpart:
+    /// PyTorch splits the work inside each op; the pieces change only the order of additions.
     public static func pieces(batch: Int, pieceSize: Int) -> [Range<Int>] {
         let parts = max(1, (batch + pieceSize - 1) / max(1, pieceSize))
         let base = batch / parts, extra = batch % parts
@@ -195,7 +199,7 @@ public final class AdderEngine: @unchecked Sendable {
         network.withParameterPointers { params in
             images.scalars.withUnsafeBufferPointer { x in
                 logits.scalars.withUnsafeMutableBufferPointer { out in
-                    let weightsU = transformWeights(params, pieceImages: ranges.map(\.count).max() ?? 1)
+                    let weightsU = transformWeights(params, pieces: ranges)
                     let shared = Unchecked((params, x.baseAddress!, out.baseAddress!, weightsU))
                     runPieces(ranges.count) { piece, buffers in
                         let (params, xp, op, weightsU) = shared.value
@@ -247,7 +251,7 @@ public final class AdderEngine: @unchecked Sendable {
             images.scalars.withUnsafeBufferPointer { x in
                 logits.scalars.withUnsafeMutableBufferPointer { out in
                     ceSums.withUnsafeMutableBufferPointer { ce in
-                        let weightsU = self.transformWeights(params, pieceImages: ranges.map(\.count).max() ?? 1)
+                        let weightsU = self.transformWeights(params, pieces: ranges)
                         let shared = Unchecked((params, x.baseAddress!, out.baseAddress!, ce.baseAddress!, slots, weightsU))
                         runPieces(ranges.count) { piece, buffers in
                             let (params, xp, op, cp, slots, weightsU) = shared.value

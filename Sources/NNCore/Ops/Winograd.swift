@@ -23,7 +23,8 @@
 // Keeping a channel's 16 rows together keeps the transforms' 16 read or write streams within a few
 // pages; the GEMM for ξ then reads V[·][ξ] and writes M[·][ξ] with a row stride of 16·ld.
 
-/// How a 2-D convolution is computed. Both give the same result up to float rounding.
+/// How a 2-D convolution is computed. Both give `torch.nn.functional.conv2d`'s result up to float
+/// rounding (PyTorch picks among its own algorithms the same way, invisibly).
 public enum Conv2dAlgorithm: String, Sendable, CaseIterable, Codable {
     /// Unfold windows into a column matrix and multiply by the weight: one GEMM of O×CKK by CKK×P.
     /// Works for every geometry.
@@ -62,7 +63,8 @@ struct WinogradTiles {
 }
 
 /// Images per Winograd chunk (one set of 16 GEMMs): the transformed input and output tiles of one
-/// chunk stay near `budget` floats; at least 1, at most `batch`.
+/// chunk, 16·T·(C + O) floats per image, stay near `budget` floats; at least 1, at most `batch`.
+/// A tuning choice with no PyTorch counterpart; it changes speed, not results beyond rounding.
 /// The default budget, 2¹⁸ floats (1 MiB; this machine's cores have 2 MiB of L2 each), measured
 /// best among 2¹⁷…2²⁰.
 public func winogradChunkSize(geometry g: Conv2dGeometry, batch: Int, budget: Int = 1 << 18) -> Int {
@@ -73,14 +75,14 @@ public func winogradChunkSize(geometry g: Conv2dGeometry, batch: Int, budget: In
 /// Floats of workspace the Winograd path needs: U, dU, and one chunk's V and M.
 func winogradWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
     let chunk = winogradChunkSize(geometry: g, batch: batch)
-    let oc = 16 * g.outChannels * g.inChannels
     // + 4: the output and input-gradient transforms read up to 3 floats past the last row.
-    return 2 * oc + 16 * WinogradTiles(g).count * chunk * (g.inChannels + g.outChannels) + 4
+    return 2 * winogradTransformedWeightSize(geometry: g) + 16 * WinogradTiles(g).count * chunk * (g.inChannels + g.outChannels) + 4
 }
 
 // MARK: - Transforms
 
 /// Floats of a convolution's Winograd-transformed weight (U = G g Gᵀ per kernel): 16·O·C.
+/// No PyTorch counterpart (PyTorch's CPU convolutions do not expose Winograd).
 public func winogradTransformedWeightSize(geometry g: Conv2dGeometry) -> Int {
     16 * g.outChannels * g.inChannels
 }
@@ -89,6 +91,8 @@ public func winogradTransformedWeightSize(geometry g: Conv2dGeometry) -> Int {
 /// (`winogradTransformedWeightSize` floats, layout [16][O][C]). `conv2dForward` and `conv2dBackward`
 /// compute it on every Winograd call; compute it once here and pass it as `transformedWeight` when
 /// many calls share one weight (the pieces of a batch). The values are the same either way.
+/// Programming error (precondition): a kernel other than 3×3. No PyTorch counterpart; U follows
+/// Lavin & Gray's G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]].
 public func winogradTransformWeight(
     _ weight: UnsafePointer<Float>, geometry g: Conv2dGeometry, into transformed: UnsafeMutablePointer<Float>
 ) {
@@ -246,11 +250,16 @@ func winogradInputTransform(
     }
 }
 
-/// Where a fused 2×2 max pool writes one image: O·TY·TX maxima and their offsets in the
-/// O×OH×OW output plane (as `maxPool2dForward` writes them).
+/// Where a fused 2×2 max pool writes: per image O·TY·TX maxima and their offsets in the O×OH×OW
+/// output plane (as `maxPool2dForward` writes them), images one after another.
 struct WinogradPoolTarget {
     let output: UnsafeMutablePointer<Float>
     let indices: UnsafeMutablePointer<Int32>
+
+    /// The target of image `n`, each image holding `size` maxima.
+    func image(_ n: Int, size: Int) -> WinogradPoolTarget {
+        WinogradPoolTarget(output: output + n * size, indices: indices + n * size)
+    }
 }
 
 /// Output tiles of one image from M: y = Aᵀ m A + bias, optionally ReLU, into the O×OH×OW image;
@@ -462,13 +471,13 @@ func winogradConv2dForward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
     output: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>, fuseReLU: Bool,
-    pool: (output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>)? = nil,
+    pool: WinogradPoolTarget? = nil,
     transformedInput: UnsafeMutablePointer<Float>? = nil, transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let (o, c) = (g.outChannels, g.inChannels)
     let tiles = WinogradTiles(g)
     let chunk = winogradChunkSize(geometry: g, batch: batch)
-    let scratchV = workspace + 2 * 16 * o * c
+    let scratchV = workspace + 2 * winogradTransformedWeightSize(geometry: g)  // after U and dU
     let m = scratchV + 16 * c * tiles.count * chunk
     let u = transformedWeight ?? {
         winogradWeightTransform(weight, outChannels: o, inChannels: c, into: workspace)
@@ -478,7 +487,7 @@ func winogradConv2dForward(
     while n0 < batch {
         let nb = min(chunk, batch - n0)
         let ld = nb * tiles.count
-        // Kept for the backward pass when asked: each chunk's [16][C][nb·T] block, one after another.
+        // Kept for the backward pass when asked: each chunk's [C][16][nb·T] block, one after another.
         let v = transformedInput.map { $0 + n0 * 16 * c * tiles.count } ?? scratchV
         for j in 0..<nb {
             winogradInputTransform(
@@ -493,10 +502,7 @@ func winogradConv2dForward(
             winogradOutputTransform(
                 m, ld: ld, column: j * tiles.count, geometry: g, tiles: tiles, bias: bias, relu: fuseReLU,
                 into: output.map { $0 + n * g.outputImageSize },
-                pool: pool.map {
-                    let size = g.outChannels * tiles.count
-                    return WinogradPoolTarget(output: $0.output + n * size, indices: $0.indices + n * size)
-                })
+                pool: pool?.image(n, size: g.outChannels * tiles.count))
         }
         n0 += nb
     }
@@ -515,8 +521,8 @@ func winogradConv2dBackward(
     let (o, c, p) = (g.outChannels, g.inChannels, g.outputPlane)
     let tiles = WinogradTiles(g)
     let chunk = winogradChunkSize(geometry: g, batch: batch)
-    let du = workspace + 16 * o * c
-    let scratchV = workspace + 2 * 16 * o * c  // V when not kept by the forward pass, then dV
+    let du = workspace + winogradTransformedWeightSize(geometry: g)
+    let scratchV = du + winogradTransformedWeightSize(geometry: g)  // V when not kept by the forward pass, then dV
     let dm = scratchV + 16 * c * tiles.count * chunk
     var u = UnsafePointer(workspace)
     if let transformedWeight {
@@ -593,6 +599,7 @@ public func conv2dReLUMaxPool2x2Forward(
                  "conv2dReLUMaxPool2x2Forward needs an even output size, got \(g.outputHeight)×\(g.outputWidth)")
     winogradConv2dForward(
         input: input, batch: batch, geometry: g, weight: weight, bias: bias, output: nil,
-        workspace: workspace, fuseReLU: true, pool: (pooled, indices), transformedInput: transformedInput,
+        workspace: workspace, fuseReLU: true, pool: WinogradPoolTarget(output: pooled, indices: indices),
+        transformedInput: transformedInput,
         transformedWeight: transformedWeight)
 }
