@@ -300,7 +300,11 @@ func winogradKeptInputTiles() {
     let bias = randomTensor([t.o], seed: 33)
     let gy = randomTensor([t.n, t.o, g.outputHeight, g.outputWidth], seed: 34)
     var kept = [Float](repeating: .nan, count: conv2dTransformedInputSize(geometry: g, batch: t.n, algorithm: .winograd))
-    #expect(kept.count == 16 * t.c * 25 * t.n)  // 10×10 output: 5×5 tiles
+    // 10×10 output: 5×5 tiles per image; each chunk's rows hold its tiles and 4 spare columns.
+    let chunk = winogradChunkSize(geometry: g, batch: t.n)
+    let chunks = (t.n + chunk - 1) / chunk
+    #expect(chunks > 1)
+    #expect(kept.count == 16 * t.c * (25 * t.n + 4 * chunks))
     var workspace = [Float](repeating: 0, count: conv2dWorkspaceSize(geometry: g, batch: t.n))
     var output = [Float](repeating: 0, count: t.n * g.outputImageSize)
     func backward(_ kept: UnsafePointer<Float>?) -> [[Float]] {
@@ -314,7 +318,17 @@ func winogradKeptInputTiles() {
     conv2dForward(
         input: x.scalars, batch: t.n, geometry: g, weight: weight.scalars, bias: bias.scalars, output: &output,
         workspace: &workspace, algorithm: .winograd, transformedInput: &kept)
-    #expect(!kept.contains { $0.isNaN }, "forward filled every kept value")
+    var (offset, first, unfilled) = (0, 0, 0)
+    while first < t.n {
+        let columns = 25 * min(chunk, t.n - first), ld = columns + 4
+        for row in 0..<(16 * t.c) {
+            unfilled += kept[(offset + row * ld)..<(offset + row * ld + columns)].filter(\.isNaN).count
+        }
+        offset += 16 * t.c * ld
+        first += chunk
+    }
+    #expect(offset == kept.count)
+    #expect(unfilled == 0, "forward filled every tile of every chunk")
     let recomputed = backward(nil)
     let fromKept = kept.withUnsafeBufferPointer { backward($0.baseAddress!) }
     #expect(fromKept == recomputed)

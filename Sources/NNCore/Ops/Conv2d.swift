@@ -25,10 +25,11 @@ public func conv2dWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
 }
 
 /// Floats `conv2dForward` can keep for `conv2dBackward` so the backward pass skips Winograd's input
-/// transform: 16·C·⌈OH/2⌉·⌈OW/2⌉ per image with `.winograd`, 0 with `.im2col` (nothing to keep).
+/// transform: 16·C·⌈OH/2⌉·⌈OW/2⌉ per image (plus 16·C·4 per chunk of images) with `.winograd`,
+/// 0 with `.im2col` (nothing to keep).
 /// `algorithm` nil means `Conv2dAlgorithm.preferred(for:batch:)`.
 public func conv2dTransformedInputSize(geometry g: Conv2dGeometry, batch: Int, algorithm: Conv2dAlgorithm? = nil) -> Int {
-    (algorithm ?? .preferred(for: g, batch: batch)) == .winograd ? 16 * g.inChannels * WinogradTiles(g).count * batch : 0
+    (algorithm ?? .preferred(for: g, batch: batch)) == .winograd ? winogradKeptSize(geometry: g, batch: batch) : 0
 }
 
 extension Conv2dGeometry {

@@ -19,7 +19,8 @@
 // image is zero and the outputs past the output are dropped (their gradient is zero).
 //
 // Layouts: U and dU are [16][O][C]; V and dV are [C][16][ld], M and dM are [O][16][ld], with
-// ld = tiles per image · images in the chunk, tile t of image j at column j·T + t, t = ty·TX + tx.
+// tile t of image j at column j·T + t, t = ty·TX + tx, and ld = T · images in the chunk + 4: the
+// spare columns let every transform store four tiles at a time (see `winogradLeadingDimension`).
 // Keeping a channel's 16 rows together keeps the transforms' 16 read or write streams within a few
 // pages; the GEMM for ξ then reads V[·][ξ] and writes M[·][ξ] with a row stride of 16·ld.
 
@@ -62,6 +63,28 @@ struct WinogradTiles {
     }
 }
 
+/// Row length (ld) of a chunk's V, dV, M and dM holding `columns` tiles: 4 more than the tiles.
+/// The transforms always store four neighbouring tiles at once; a row of tiles whose count is not a
+/// multiple of 4 writes up to 3 values past its end, onto the next row's tiles (written after it)
+/// or, at the chunk's end, onto these spare columns, which the GEMMs never read.
+@inline(__always)
+func winogradLeadingDimension(columns: Int) -> Int { columns + 4 }
+
+/// Offset in floats of the chunk beginning at image `first` (a multiple of `chunk`) within kept
+/// transformed input: the chunks' [C][16][ld] blocks lie one after another.
+@inline(__always)
+func winogradKeptOffset(first: Int, chunk: Int, geometry g: Conv2dGeometry) -> Int {
+    let spare = winogradLeadingDimension(columns: 0)
+    return 16 * g.inChannels * (first * WinogradTiles(g).count + first / chunk * spare)
+}
+
+/// Floats of kept transformed input for `batch` images: every chunk's [C][16][ld] block.
+func winogradKeptSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
+    let chunk = winogradChunkSize(geometry: g, batch: batch)
+    let chunks = (batch + chunk - 1) / chunk, spare = winogradLeadingDimension(columns: 0)
+    return 16 * g.inChannels * (batch * WinogradTiles(g).count + chunks * spare)
+}
+
 /// Images per Winograd chunk (one set of 16 GEMMs): the transformed input and output tiles of one
 /// chunk, 16·T·(C + O) floats per image, stay near `budget` floats; at least 1, at most `batch`.
 /// A tuning choice with no PyTorch counterpart; it changes speed, not results beyond rounding.
@@ -75,8 +98,8 @@ public func winogradChunkSize(geometry g: Conv2dGeometry, batch: Int, budget: In
 /// Floats of workspace the Winograd path needs: U, dU, and one chunk's V and M.
 func winogradWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
     let chunk = winogradChunkSize(geometry: g, batch: batch)
-    // + 4: the output and input-gradient transforms read up to 3 floats past the last row.
-    return 2 * winogradTransformedWeightSize(geometry: g) + 16 * WinogradTiles(g).count * chunk * (g.inChannels + g.outChannels) + 4
+    let ld = winogradLeadingDimension(columns: WinogradTiles(g).count * chunk)
+    return 2 * winogradTransformedWeightSize(geometry: g) + 16 * ld * (g.inChannels + g.outChannels)
 }
 
 // MARK: - Transforms
@@ -155,6 +178,11 @@ func winogradWeightGradient(
     UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
 }
 
+/// Stores the four lanes of `v` at `p`.
+@inline(__always) private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
+}
+
 /// Stores the first `count` (1...4) lanes of `v` at `p`.
 @inline(__always) private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
     if count >= 4 {
@@ -202,6 +230,7 @@ private func splitRow(
 }
 
 /// V[ξ][c][column + t] = (Bᵀ d B)[ξ] for every 4×4 input tile d of one CHW image (zero outside it).
+/// Writes up to 3 columns past the image's last tile (see `winogradLeadingDimension`).
 func winogradInputTransform(
     _ image: UnsafePointer<Float>, geometry g: Conv2dGeometry, tiles: WinogradTiles,
     into v: UnsafeMutablePointer<Float>, ld: Int, column: Int
@@ -231,17 +260,18 @@ func winogradInputTransform(
                         let e0 = load4(e), e1 = load4(e + 1), o0 = load4(o), o1 = load4(o + 1)
                         return (e0 - e1, o0 + e1, e1 - o0, o0 - o1)
                     }
-                    let r0 = columns(0), r1 = columns(1), r2 = columns(2), r3 = columns(3)
-                    // Rows (Bᵀ ·): (r0 − r2, r1 + r2, r2 − r1, r1 − r3).
-                    let n = min(4, tx - t)
                     @inline(__always) func put(_ k: Int, _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>) {
                         let q = out + 4 * k * xi + t
-                        store4(a, q, count: n); store4(b, q + xi, count: n)
-                        store4(c, q + 2 * xi, count: n); store4(d, q + 3 * xi, count: n)
+                        store4(a, q); store4(b, q + xi); store4(c, q + 2 * xi); store4(d, q + 3 * xi)
                     }
-                    put(0, r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3)
+                    // Rows (Bᵀ ·): (r0 − r2, r1 + r2, r2 − r1, r1 − r3), in an order that keeps at
+                    // most three rows' columns live (12 of the 16 SSE registers).
+                    let r1 = columns(1), r2 = columns(2)
                     put(1, r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3)
                     put(2, r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3)
+                    let r0 = columns(0)
+                    put(0, r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3)
+                    let r3 = columns(3)
                     put(3, r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3)
                     t += 4
                 }
@@ -264,7 +294,7 @@ struct WinogradPoolTarget {
 
 /// Output tiles of one image from M: y = Aᵀ m A + bias, optionally ReLU, into the O×OH×OW image;
 /// or, with `pool`, only each tile's maximum and its position (the tiles are the pool's windows).
-/// Reads up to 3 floats past the end of M's last row (the workspace has room).
+/// Reads up to 3 columns past the image's last tile (see `winogradLeadingDimension`).
 func winogradOutputTransform(
     _ m: UnsafePointer<Float>, ld: Int, column: Int, geometry g: Conv2dGeometry, tiles: WinogradTiles,
     bias: UnsafePointer<Float>, relu: Bool, into image: UnsafeMutablePointer<Float>?,
@@ -363,7 +393,8 @@ private func winogradPoolTiles(
 }
 
 /// dM[ξ][o][column + t] = (A dy Aᵀ)[ξ] for every 2×2 tile dy of one image's output gradient
-/// (zero past the output).
+/// (zero past the output). Writes up to 3 columns past the image's last tile (see
+/// `winogradLeadingDimension`).
 func winogradGradOutputTransform(
     _ gradOutput: UnsafePointer<Float>, geometry g: Conv2dGeometry, tiles: WinogradTiles,
     into dm: UnsafeMutablePointer<Float>, ld: Int, column: Int
@@ -383,13 +414,11 @@ func winogradGradOutputTransform(
                 let out = dm + o * 16 * ld + column + ty * tx
                 var t = 0
                 while t < tx {
-                    let n = min(4, tx - t)
                     let (p0, p1, q0, q1) = (load4(a0 + t), load4(a1 + t), load4(b0 + t), load4(b1 + t))
                     // u = A dy: rows (p), (p + q), (p − q), (−q); then dm[i] = (u0, u0 + u1, u0 − u1, −u1).
                     @inline(__always) func put(_ i: Int, _ u0: SIMD4<Float>, _ u1: SIMD4<Float>) {
                         let q = out + 4 * i * xi + t
-                        store4(u0, q, count: n); store4(u0 + u1, q + xi, count: n)
-                        store4(u0 - u1, q + 2 * xi, count: n); store4(-u1, q + 3 * xi, count: n)
+                        store4(u0, q); store4(u0 + u1, q + xi); store4(u0 - u1, q + 2 * xi); store4(-u1, q + 3 * xi)
                     }
                     put(0, p0, p1)
                     put(1, p0 + q0, p1 + q1)
@@ -403,8 +432,8 @@ func winogradGradOutputTransform(
 }
 
 /// gradInput += B dV Bᵀ for every tile of one image (the adjoint of `winogradInputTransform`):
-/// overlapping tiles add up, values that fall on the padding are dropped. Reads up to 3 floats past
-/// the end of dV's last row (the workspace has room).
+/// overlapping tiles add up, values that fall on the padding are dropped. Reads up to 3 columns past
+/// the image's last tile (see `winogradLeadingDimension`).
 func winogradGradInputTransform(
     _ dv: UnsafePointer<Float>, ld: Int, column: Int, geometry g: Conv2dGeometry, tiles: WinogradTiles,
     addingTo image: UnsafeMutablePointer<Float>
@@ -478,23 +507,23 @@ func winogradConv2dForward(
     let tiles = WinogradTiles(g)
     let chunk = winogradChunkSize(geometry: g, batch: batch)
     let scratchV = workspace + 2 * winogradTransformedWeightSize(geometry: g)  // after U and dU
-    let m = scratchV + 16 * c * tiles.count * chunk
+    let m = scratchV + 16 * c * winogradLeadingDimension(columns: tiles.count * chunk)
     let u = transformedWeight ?? {
         winogradWeightTransform(weight, outChannels: o, inChannels: c, into: workspace)
         return UnsafePointer(workspace)
     }()
     var n0 = 0
     while n0 < batch {
-        let nb = min(chunk, batch - n0)
-        let ld = nb * tiles.count
-        // Kept for the backward pass when asked: each chunk's [C][16][nb·T] block, one after another.
-        let v = transformedInput.map { $0 + n0 * 16 * c * tiles.count } ?? scratchV
+        let nb = min(chunk, batch - n0), columns = nb * tiles.count
+        let ld = winogradLeadingDimension(columns: columns)
+        // Kept for the backward pass when asked: each chunk's [C][16][ld] block, one after another.
+        let v = transformedInput.map { $0 + winogradKeptOffset(first: n0, chunk: chunk, geometry: g) } ?? scratchV
         for j in 0..<nb {
             winogradInputTransform(
                 input + (n0 + j) * g.inputImageSize, geometry: g, tiles: tiles, into: v, ld: ld, column: j * tiles.count)
         }
         for xi in 0..<16 {
-            gemm(m: o, n: ld, k: c, a: u + xi * o * c, lda: c, b: v + xi * ld, ldb: 16 * ld,
+            gemm(m: o, n: columns, k: c, a: u + xi * o * c, lda: c, b: v + xi * ld, ldb: 16 * ld,
                  c: m + xi * ld, ldc: 16 * ld)
         }
         for j in 0..<nb {
@@ -523,7 +552,7 @@ func winogradConv2dBackward(
     let chunk = winogradChunkSize(geometry: g, batch: batch)
     let du = workspace + winogradTransformedWeightSize(geometry: g)
     let scratchV = du + winogradTransformedWeightSize(geometry: g)  // V when not kept by the forward pass, then dV
-    let dm = scratchV + 16 * c * tiles.count * chunk
+    let dm = scratchV + 16 * c * winogradLeadingDimension(columns: tiles.count * chunk)
     var u = UnsafePointer(workspace)
     if let transformedWeight {
         u = transformedWeight
@@ -537,9 +566,9 @@ func winogradConv2dBackward(
     }
     var n0 = 0
     while n0 < batch {
-        let nb = min(chunk, batch - n0)
-        let ld = nb * tiles.count
-        let v = transformedInput.map { $0 + n0 * 16 * c * tiles.count } ?? UnsafePointer(scratchV)
+        let nb = min(chunk, batch - n0), columns = nb * tiles.count
+        let ld = winogradLeadingDimension(columns: columns)
+        let v = transformedInput.map { $0 + winogradKeptOffset(first: n0, chunk: chunk, geometry: g) } ?? UnsafePointer(scratchV)
         for j in 0..<nb {
             let column = j * tiles.count
             if transformedInput == nil {
@@ -551,13 +580,13 @@ func winogradConv2dBackward(
         }
         for xi in 0..<16 {
             // dU[ξ] (O×C) += dM[ξ] (O×ld) · V[ξ]ᵀ
-            gemm(transB: true, m: o, n: c, k: ld, a: dm + xi * ld, lda: 16 * ld, b: v + xi * ld, ldb: 16 * ld,
+            gemm(transB: true, m: o, n: c, k: columns, a: dm + xi * ld, lda: 16 * ld, b: v + xi * ld, ldb: 16 * ld,
                  beta: 1, c: du + xi * o * c, ldc: c)
         }
         if let gradInput {
             for xi in 0..<16 {
                 // dV[ξ] (C×ld) = U[ξ]ᵀ · dM[ξ], into the scratch V (no longer needed).
-                gemm(transA: true, m: c, n: ld, k: o, a: u + xi * o * c, lda: c, b: dm + xi * ld, ldb: 16 * ld,
+                gemm(transA: true, m: c, n: columns, k: o, a: u + xi * o * c, lda: c, b: dm + xi * ld, ldb: 16 * ld,
                      c: scratchV + xi * ld, ldc: 16 * ld)
             }
             for j in 0..<nb {
