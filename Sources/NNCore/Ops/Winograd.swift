@@ -170,12 +170,16 @@ func winogradWeightGradient(
 }
 
 // The four tile transforms below work on four tiles at once (SIMD4 lanes = neighbouring tiles of
-// one row of tiles). Tile tx reads input columns 2·tx ... 2·tx + 3, so each input row is first split
-// into its even and odd columns (E[t] = column 2t, O[t] = column 2t + 1): tile t then needs
-// E[t], O[t], E[t + 1], O[t + 1], all contiguous loads.
+// one row of tiles). Tile tx reads input columns 2·tx ... 2·tx + 3: eight contiguous floats from
+// column 2·tx hold four tiles' even columns (E[t] = column 2t, the even half) and odd ones (the odd
+// half), and eight more from column 2·tx + 2 hold E[t + 1] and O[t + 1].
 
 @inline(__always) private func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+}
+
+@inline(__always) private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
 
 /// Stores the four lanes of `v` at `p`.
@@ -192,41 +196,31 @@ func winogradWeightGradient(
     }
 }
 
-/// Splits row `y` of a plane into even and odd columns of the padded row: even[t] = column 2t − pad,
-/// odd[t] = column 2t + 1 − pad, for t in 0..<count, zero outside the plane.
+/// Points `rows[r]`, for r in 0..<count, at padded row r of a plane (plane row r − pad, columns
+/// shifted right by `pad`), from which `width` + 8 floats may be read; the first `width` are the
+/// padded row's, zero outside the plane, the other 8 are slack for the last group's spare lanes.
+/// A row the tiles read in place (no padding, `width` ≤ w, and the slack still inside the plane: it
+/// is the next row's start) is used where it lies; any other is copied into `scratch` (count rows
+/// of `width` + 8 floats, zeroed by the caller before the first call and only ever written at the
+/// same columns).
 @inline(__always)
-private func splitRow(
-    _ plane: UnsafePointer<Float>, y: Int, h: Int, w: Int, pad: Int,
-    even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>, count: Int
+private func paddedRows(
+    _ plane: UnsafePointer<Float>, h: Int, w: Int, pad: Int, width: Int, count: Int,
+    scratch: UnsafeMutablePointer<Float>, into rows: UnsafeMutablePointer<UnsafePointer<Float>>
 ) {
-    guard y >= 0 && y < h else {
-        even.update(repeating: 0, count: count)
-        odd.update(repeating: 0, count: count)
-        return
+    for r in 0..<count {
+        let y = r - pad
+        if pad == 0 && width <= w && y >= 0 && y * w + width + 8 <= h * w {
+            rows[r] = plane + y * w
+            continue
+        }
+        let copy = scratch + r * (width + 8)
+        if y >= 0 && y < h {
+            let row = plane + y * w - pad
+            for x in max(0, pad)..<min(width, w + pad) { copy[x] = row[x] }
+        }
+        rows[r] = UnsafePointer(copy)
     }
-    let row = plane + y * w
-    // Tiles t in lo..<hi read both columns inside the row; only the ends need bounds checks.
-    let lo = min(count, (pad + 1) / 2), hi = max(lo, min(count, (w + pad) / 2))
-    @inline(__always) func edge(_ t: Int) {
-        let x = 2 * t - pad
-        even[t] = x >= 0 && x < w ? row[x] : 0
-        odd[t] = x + 1 >= 0 && x + 1 < w ? row[x + 1] : 0
-    }
-    for t in 0..<lo { edge(t) }
-    let shifted = row - pad
-    var t = lo
-    while t + 4 <= hi {  // four tiles' columns are eight contiguous floats
-        let v = UnsafeRawPointer(shifted + 2 &* t).loadUnaligned(as: SIMD8<Float>.self)
-        store4(v.evenHalf, even + t, count: 4)
-        store4(v.oddHalf, odd + t, count: 4)
-        t += 4
-    }
-    while t < hi {
-        even[t] = shifted[t &* 2]
-        odd[t] = shifted[t &* 2 &+ 1]
-        t += 1
-    }
-    for t in hi..<count { edge(t) }
 }
 
 /// V[ξ][c][column + t] = (Bᵀ d B)[ξ] for every 4×4 input tile d of one CHW image (zero outside it).
@@ -237,27 +231,23 @@ func winogradInputTransform(
 ) {
     let (h, w, pad, tx) = (g.inputHeight, g.inputWidth, g.padding, tiles.columns)
     let xi = ld  // distance between two ξ rows of one channel
-    let span = tx + 8  // E/O length: tx + 1 used, the rest keeps 4-wide loads inside
     let rows = 2 * tiles.rows + 2  // padded input rows the tiles read: −pad ..< 2·TY + 2 − pad
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * rows * span) { scratch in
-        let base = scratch.baseAddress!
-        base.initialize(repeating: 0, count: 2 * rows * span)
-        // Padded row r (input row r − pad) has even columns at base + 2·r·span, odd at + span.
-        @inline(__always) func even(_ r: Int) -> UnsafeMutablePointer<Float> { base + 2 * r * span }
+    let width = 2 * tx + 2  // padded input columns they read
+    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: rows) { rowScratch in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * (width + 8)) { scratch in
+        let base = scratch.baseAddress!, row = rowScratch.baseAddress!
+        base.initialize(repeating: 0, count: rows * (width + 8))
         for c in 0..<g.inChannels {
-            let plane = image + c * h * w
-            // Each input row serves two rows of tiles: split it once.
-            for r in 0..<rows {
-                splitRow(plane, y: r - pad, h: h, w: w, pad: pad, even: even(r), odd: even(r) + span, count: tx + 1)
-            }
+            paddedRows(image + c * h * w, h: h, w: w, pad: pad, width: width, count: rows, scratch: base, into: row)
             for ty in 0..<tiles.rows {
                 let out = v + c * 16 * ld + column + ty * tx
                 var t = 0
                 while t < tx {
                     // Columns (d B) of each row i: (e0 − e1, o0 + e1, e1 − o0, o0 − o1).
                     @inline(__always) func columns(_ i: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-                        let e = even(2 * ty + i) + t, o = e + span
-                        let e0 = load4(e), e1 = load4(e + 1), o0 = load4(o), o1 = load4(o + 1)
+                        let p = row[2 * ty + i] + 2 * t
+                        let a = load8(p), b = load8(p + 2)
+                        let e0 = a.evenHalf, o0 = a.oddHalf, e1 = b.evenHalf, o1 = b.oddHalf
                         return (e0 - e1, o0 + e1, e1 - o0, o0 - o1)
                     }
                     @inline(__always) func put(_ k: Int, _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>) {
@@ -277,6 +267,7 @@ func winogradInputTransform(
                 }
             }
         }
+    }
     }
 }
 
@@ -401,20 +392,19 @@ func winogradGradOutputTransform(
 ) {
     let (oh, ow, tx) = (g.outputHeight, g.outputWidth, tiles.columns)
     let xi = ld
-    let span = tx + 4
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * span) { scratch in
-        let base = scratch.baseAddress!
-        base.initialize(repeating: 0, count: 4 * span)
-        let (a0, a1, b0, b1) = (base, base + span, base + 2 * span, base + 3 * span)
+    let rows = 2 * tiles.rows, width = 2 * tx  // output rows and columns the tiles cover
+    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: rows) { rowScratch in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * (width + 8)) { scratch in
+        let base = scratch.baseAddress!, row = rowScratch.baseAddress!
+        base.initialize(repeating: 0, count: rows * (width + 8))
         for o in 0..<g.outChannels {
-            let plane = gradOutput + o * oh * ow
+            paddedRows(gradOutput + o * oh * ow, h: oh, w: ow, pad: 0, width: width, count: rows, scratch: base, into: row)
             for ty in 0..<tiles.rows {
-                splitRow(plane, y: 2 * ty, h: oh, w: ow, pad: 0, even: a0, odd: a1, count: tx)
-                splitRow(plane, y: 2 * ty + 1, h: oh, w: ow, pad: 0, even: b0, odd: b1, count: tx)
                 let out = dm + o * 16 * ld + column + ty * tx
                 var t = 0
                 while t < tx {
-                    let (p0, p1, q0, q1) = (load4(a0 + t), load4(a1 + t), load4(b0 + t), load4(b1 + t))
+                    let a = load8(row[2 * ty] + 2 * t), b = load8(row[2 * ty + 1] + 2 * t)
+                    let (p0, p1, q0, q1) = (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
                     // u = A dy: rows (p), (p + q), (p − q), (−q); then dm[i] = (u0, u0 + u1, u0 − u1, −u1).
                     @inline(__always) func put(_ i: Int, _ u0: SIMD4<Float>, _ u1: SIMD4<Float>) {
                         let q = out + 4 * i * xi + t
@@ -428,6 +418,7 @@ func winogradGradOutputTransform(
                 }
             }
         }
+    }
     }
 }
 
