@@ -58,7 +58,9 @@ import Testing
     #expect(AdderEngine.pieces(batch: 100, pieceSize: 32) == [0..<25, 25..<50, 50..<75, 75..<100])
     #expect(AdderEngine.pieces(batch: 33, pieceSize: 32) == [0..<17, 17..<33])
     #expect(AdderEngine.pieces(batch: 1, pieceSize: 32) == [0..<1])
-    #expect(AdderBench.pieceSizes(128) == [32, 32, 32, 32])
+    #expect(AdderEngine.defaultPieceSize == 16)
+    #expect(AdderBench.pieceSizes(128) == Array(repeating: 16, count: 8))
+    #expect(AdderBench.pieceSizes(100) == [15, 15, 14, 14, 14, 14, 14])
 }
 
 @Test func reportRoundTripsThroughJSON() throws {

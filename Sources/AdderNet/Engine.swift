@@ -116,8 +116,9 @@ public final class AdderEngine: @unchecked Sendable {
         AdderNetwork.parameterShapes[..<AdderNetwork.adderParameterStart].reduce(0) { $0 + $1.reduce(1, *) }
 
     /// An engine with `threads` workers (0: one per active processor core) that run pieces of at most
-    /// `pieceSize` images (32: large enough for efficient GEMMs, small enough to share a batch of 128
-    /// among two cores in four steps).
+    /// `pieceSize` images (16: large enough for efficient GEMMs and for Winograd in every 3×3 layer,
+    /// small enough that a piece's activations and kept tiles stay near a core's L2 cache and that a
+    /// batch of 128 makes eight pieces to share among the cores).
     public init(threads: Int = 0, pieceSize: Int = AdderEngine.defaultPieceSize) {
         let cores = ProcessInfoCores.active
         self.threads = threads > 0 ? threads : cores
@@ -148,11 +149,13 @@ public final class AdderEngine: @unchecked Sendable {
         }
     }
 
-    /// The default most images per piece, 32 (see `init(threads:pieceSize:)`).
-    public static let defaultPieceSize = 32
+    /// The default most images per piece, 16 (see `init(threads:pieceSize:)`); among 8, 12, 16, 24
+    /// and 32 it trained fastest on this project's machine (BENCHMARKS.md).
+    public static let defaultPieceSize = 16
 
     /// How the engine cuts `batch` images: ⌈batch / pieceSize⌉ contiguous pieces whose sizes differ
-    /// by at most one (so 128 → 4 × 32, 100 → 25 + 25 + 25 + 25, 1 → 1). No PyTorch counterpart:
+    /// by at most one (so with pieces of 16: 128 → 8 × 16, 100 → 15 + 15 + 14 + 14 + 14 + 14 + 14,
+    /// 1 → 1). No PyTorch counterpart:
     /// PyTorch splits the work inside each op; the pieces change only the order of additions.
     public static func pieces(batch: Int, pieceSize: Int) -> [Range<Int>] {
         let parts = max(1, (batch + pieceSize - 1) / max(1, pieceSize))
