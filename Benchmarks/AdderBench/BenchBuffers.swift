@@ -61,13 +61,16 @@ final class LayerBuffers: @unchecked Sendable {
             transformedInput: transformedInput)
     }
 
-    /// With the fused pool: the pool's backward (into `gradOutput`) first, as the engine runs it.
+    /// With the fused pool: the fused backward, the pool's outputs standing in for their gradient
+    /// (any values do), as the engine runs it.
     func backward(gradInput wantsGradInput: Bool) {
         if let pooled, let poolIndices {
-            let (oh, ow) = (geometry.outputHeight, geometry.outputWidth)
-            maxPool2dBackward(
-                gradOutput: pooled, indices: poolIndices, planes: batch * geometry.outChannels,
-                height: oh, width: ow, outputHeight: oh / 2, outputWidth: ow / 2, gradInput: gradOutput)
+            conv2dReLUMaxPool2x2Backward(
+                input: input, batch: batch, geometry: geometry, weight: weight, gradPooled: pooled,
+                pooled: pooled, indices: poolIndices, gradWeight: gradWeight, gradBias: gradBias,
+                gradInput: wantsGradInput ? gradInput : nil, workspace: workspace,
+                transformedInput: transformedInput.map { UnsafePointer($0) })
+            return
         }
         conv2dBackward(
             input: input, batch: batch, geometry: geometry, weight: weight, gradOutput: gradOutput,
@@ -153,8 +156,9 @@ public final class ConvLayerWorkload: @unchecked Sendable {
     public let computesGradInput: Bool
     /// How the convolution is computed.
     public let algorithm: Conv2dAlgorithm
-    /// Whether the forward pass is the fused convolution + ReLU + 2×2 max pool (and backward starts
-    /// with the pool's backward), as the engine runs conv2.
+    /// Whether the layer runs fused with ReLU and a 2×2 max pool, forward
+    /// (`conv2dReLUMaxPool2x2Forward`) and backward (`conv2dReLUMaxPool2x2Backward`), as the engine
+    /// runs conv2.
     public let fusedPool: Bool
     let pieces: [LayerBuffers]
     let workers: Int

@@ -382,6 +382,9 @@ public final class AdderEngine: @unchecked Sendable {
         let poolIndex = AdderNetwork.convsBeforePool.count
         // `gradOut` always holds the gradient of a convolution's pre-activation output: the ReLU mask
         // of each layer is applied when its gradient is made (fused into the layer above's backward).
+        // With the fused pool, `gradOut` holds the pooled output's gradient after oneconv1 instead, and
+        // conv2's backward routes it through the pool and ReLU itself.
+        let fusesPool = Self.fusesPool(batch: n)
         for i in stride(from: convs.count - 1, through: 0, by: -1) {
             let spec = convs[i]
             let afterPool = i == poolIndex
@@ -389,16 +392,25 @@ public final class AdderEngine: @unchecked Sendable {
                 i == 0 ? input : afterPool ? UnsafePointer(buffers.pooled) : UnsafePointer(buffers.activations[i - 1])
             // The pool's output is the maximum of ReLU outputs, so masking the gradient by `pooled > 0`
             // before routing it back equals masking by ReLU(conv2) > 0 after.
-            let inputIsReLUOutput = i > 0 && (afterPool || convs[i - 1].relu)
-            conv2dBackward(
-                input: layerInput, batch: n, geometry: spec.geometry, weight: params[2 * i],
-                gradOutput: gradOut, gradWeight: gradients + gradientOffsets[2 * i],
-                gradBias: gradients + gradientOffsets[2 * i + 1],
-                gradInput: i == 0 ? nil : spare, gradInputReLUOutput: inputIsReLUOutput ? layerInput : nil,
-                workspace: buffers.workspace, transformedInput: buffers.transformedInputs[i].map { UnsafePointer($0) },
-                transformedWeight: weightsU[i])
+            let inputIsReLUOutput = i > 0 && ((afterPool && !fusesPool) || (!afterPool && convs[i - 1].relu))
+            let (gradWeight, gradBias) = (gradients + gradientOffsets[2 * i], gradients + gradientOffsets[2 * i + 1])
+            let kept = buffers.transformedInputs[i].map { UnsafePointer($0) }
+            if i == poolIndex - 1 && fusesPool {
+                conv2dReLUMaxPool2x2Backward(
+                    input: layerInput, batch: n, geometry: spec.geometry, weight: params[2 * i],
+                    gradPooled: gradOut, pooled: buffers.pooled, indices: buffers.poolIndices,
+                    gradWeight: gradWeight, gradBias: gradBias, gradInput: i == 0 ? nil : spare,
+                    gradInputReLUOutput: inputIsReLUOutput ? layerInput : nil, workspace: buffers.workspace,
+                    transformedInput: kept, transformedWeight: weightsU[i])
+            } else {
+                conv2dBackward(
+                    input: layerInput, batch: n, geometry: spec.geometry, weight: params[2 * i],
+                    gradOutput: gradOut, gradWeight: gradWeight, gradBias: gradBias,
+                    gradInput: i == 0 ? nil : spare, gradInputReLUOutput: inputIsReLUOutput ? layerInput : nil,
+                    workspace: buffers.workspace, transformedInput: kept, transformedWeight: weightsU[i])
+            }
             swap(&gradOut, &spare)
-            if afterPool {
+            if afterPool && !fusesPool {
                 let g = WorkerBuffers.poolGeometry
                 maxPool2dBackward(
                     gradOutput: gradOut, indices: buffers.poolIndices, planes: n * g.planes,

@@ -291,6 +291,41 @@ func fusedConvPoolMatchesSeparateOps() {
     #expect(indices == expectedIndices)
 }
 
+@Test("the fused conv2d + ReLU + pool backward equals the pool's backward, ReLU's mask and conv2d's backward")
+func fusedConvPoolBackwardMatchesSeparateOps() {
+    // 16 channels 12×12 → 10×10, pooled 5×5: 25 windows per plane, so a partial group of four.
+    let (n, c, h, o) = (3, 16, 12, 6)
+    let g = Conv2dGeometry(inChannels: c, outChannels: o, kernelHeight: 3, kernelWidth: 3, inputHeight: h, inputWidth: h)
+    let x = randomTensor([n, c, h, h], seed: 41)
+    let weight = randomTensor([o, c, 3, 3], seed: 42)
+    let bias = randomTensor([o], seed: 43, lower: -2, upper: 0.5)
+    var convolved = conv2dForward(input: x, weight: weight, bias: bias, algorithm: .winograd)
+    convolved.scalars = convolved.scalars.map { max($0, 0) }
+    let (pooled, indices) = maxPool2dForward(input: convolved, kernelSize: 2, stride: 2)
+    #expect(pooled.scalars.filter { $0 == 0 }.count > 10, "some windows are cut by ReLU: their gradient is masked")
+    #expect(Set(indices.map { $0 % 2 }).count == 2, "maxima in both columns of their windows")
+    let gradPooled = randomTensor(pooled.shape, seed: 44)
+    let mask = randomTensor(x.shape, seed: 45)  // stands for the ReLU output below this layer
+
+    // Separately: the pool's backward, ReLU's mask, then the convolution's backward.
+    var gradConvolved = maxPool2dBackward(gradOutput: gradPooled, indices: indices, inputShape: convolved.shape)
+    reluBackwardInPlace(grad: &gradConvolved.scalars, output: convolved.scalars)
+    var expected = conv2dBackward(input: x, weight: weight, gradOutput: gradConvolved, algorithm: .winograd)
+    reluBackwardInPlace(grad: &expected.gradInput!.scalars, output: mask.scalars)
+
+    var (gx, gw, gb) = ([Float](repeating: .nan, count: x.count), [Float](repeating: 0, count: weight.count), [Float](repeating: 0, count: o))
+    var workspace = [Float](repeating: 0, count: conv2dWorkspaceSize(geometry: g, batch: n))
+    conv2dReLUMaxPool2x2Backward(
+        input: x.scalars, batch: n, geometry: g, weight: weight.scalars, gradPooled: gradPooled.scalars,
+        pooled: pooled.scalars, indices: indices, gradWeight: &gw, gradBias: &gb, gradInput: &gx,
+        gradInputReLUOutput: mask.scalars, workspace: &workspace)
+    #expect(gx == expected.gradInput!.scalars)
+    #expect(gw == expected.gradWeight.scalars)
+    // The bias gradient is summed over 25 pooled values instead of 100 outputs: rounding only.
+    expectClose(Tensor(shape: [o], scalars: gb), expected.gradBias, atol: 1e-6, rtol: 1e-6, "gradBias")
+    #expect(gb != [Float](repeating: 0, count: o))
+}
+
 @Test("Winograd backward from the forward pass's kept input tiles equals recomputing them")
 func winogradKeptInputTiles() {
     let t = convCases[8]  // 40 images of 16×12×12: several chunks

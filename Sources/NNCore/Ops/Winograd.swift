@@ -314,8 +314,8 @@ func winogradOutputTransform(
                     // Aᵀ m: a = m0 + m1 + m2, b = m1 − m2 − m3 (rows); then · A: (x0 + x1 + x2, x1 − x2 − x3).
                     let a = (m0.0 + m1.0 + m2.0, m0.1 + m1.1 + m2.1, m0.2 + m1.2 + m2.2, m0.3 + m1.3 + m2.3)
                     let b = (m1.0 - m2.0 - m3.0, m1.1 - m2.1 - m3.1, m1.2 - m2.2 - m3.2, m1.3 - m2.3 - m3.3)
-                    store4(a.0 + a.1 + a.2, y00 + t, count: 4); store4(a.1 - a.2 - a.3, y01 + t, count: 4)
-                    store4(b.0 + b.1 + b.2, y10 + t, count: 4); store4(b.1 - b.2 - b.3, y11 + t, count: 4)
+                    store4(a.0 + a.1 + a.2, y00 + t); store4(a.1 - a.2 - a.3, y01 + t)
+                    store4(b.0 + b.1 + b.2, y10 + t); store4(b.1 - b.2 - b.3, y11 + t)
                     t += 4
                 }
                 if let pool, let offsets {
@@ -418,6 +418,81 @@ func winogradGradOutputTransform(
                 }
             }
         }
+    }
+    }
+}
+
+/// The pool's side of a fused convolution + ReLU + 2×2 max pool in the backward pass: per image
+/// O·TY·TX gradients of the pooled outputs, the pooled values (for ReLU's mask) and the maxima's
+/// offsets, as `conv2dReLUMaxPool2x2Forward` wrote them.
+struct WinogradPoolGradient {
+    let gradient: UnsafePointer<Float>
+    let pooled: UnsafePointer<Float>
+    let indices: UnsafePointer<Int32>
+
+    /// The pool gradient of image `n`, each image holding `size` pooled values.
+    func image(_ n: Int, size: Int) -> WinogradPoolGradient {
+        WinogradPoolGradient(gradient: gradient + n * size, pooled: pooled + n * size, indices: indices + n * size)
+    }
+}
+
+/// dM[ξ][o][column + t] for one image whose output gradient comes through a fused 2×2 max pool and
+/// ReLU: tile t is pool window t, so its output gradient dy is zero but at the window's maximum
+/// (r, x), where it is the pooled gradient g, or zero where the pooled value is ≤ 0 (ReLU). Then
+/// A dy Aᵀ = g · A[·][r] A[·][x]ᵀ, and A's rows being (1, 0), (1, 1), (1, −1), (0, −1), every entry
+/// is ±g or 0: the values `winogradGradOutputTransform` gives on the unpooled gradient. Adds each
+/// channel's gradient sum to `gradBias`. Writes up to 3 columns past the image's last tile (see
+/// `winogradLeadingDimension`).
+func winogradPoolGradOutputTransform(
+    _ source: WinogradPoolGradient, geometry g: Conv2dGeometry, tiles: WinogradTiles,
+    into dm: UnsafeMutablePointer<Float>, ld: Int, column: Int, gradBias: UnsafeMutablePointer<Float>
+) {
+    let (ow, tx, count) = (g.outputWidth, tiles.columns, tiles.count)
+    let xi = ld
+    let width = Int32(ow)
+    // Each window's top-left offset in the OH×OW plane, the same for every channel.
+    withUnsafeTemporaryAllocation(of: Int32.self, capacity: count + 4) { table in
+    let corners = table.baseAddress!
+    for q in 0..<(count + 4) { corners[q] = Int32(2 * (q / tx) * ow + 2 * (q % tx)) }
+    for o in 0..<g.outChannels {
+        let (grad, pooled, indices) = (source.gradient + o * count, source.pooled + o * count, source.indices + o * count)
+        let out = dm + o * 16 * ld + column
+        var sum = SIMD4<Float>()
+        var t = 0
+        while t < count {
+            // Four windows; in a last, partial group the lanes past the last window are zero.
+            var (gv, pv, iv) = (SIMD4<Float>(), SIMD4<Float>(), SIMD4<Int32>())
+            if count - t >= 4 {
+                (gv, pv) = (load4(grad + t), load4(pooled + t))
+                iv = UnsafeRawPointer(indices + t).loadUnaligned(as: SIMD4<Int32>.self)
+            } else {
+                for lane in 0..<(count - t) { (gv[lane], pv[lane], iv[lane]) = (grad[t + lane], pooled[t + lane], indices[t + lane]) }
+            }
+            let corner = UnsafeRawPointer(corners + t).loadUnaligned(as: SIMD4<Int32>.self)
+            let gm = gv.replacing(with: 0, where: pv .<= 0)
+            sum += gm
+            // The maximum's place in its window: x = 1 for an odd offset (OW is even), r = 1 a row down.
+            let delta = iv &- corner
+            let right = (delta & 1) .== 1, down = delta .>= width
+            // c_j = g · A[j][x]: x = 0 → (g, g, g, 0); x = 1 → (0, g, −g, −g).
+            let zero = SIMD4<Float>()
+            let c = (gm.replacing(with: zero, where: right), gm,
+                     gm.replacing(with: -gm, where: right), (-gm).replacing(with: zero, where: .!right))
+            @inline(__always) func put(_ i: Int, _ v: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)) {
+                let q = out + 4 * i * xi + t
+                store4(v.0, q); store4(v.1, q + xi); store4(v.2, q + 2 * xi); store4(v.3, q + 3 * xi)
+            }
+            // dM[4i + j] = A[i][r] · c_j: r = 0 → (c, c, c, 0); r = 1 → (0, c, −c, −c).
+            put(0, (c.0.replacing(with: zero, where: down), c.1.replacing(with: zero, where: down),
+                    c.2.replacing(with: zero, where: down), c.3.replacing(with: zero, where: down)))
+            put(1, c)
+            put(2, (c.0.replacing(with: -c.0, where: down), c.1.replacing(with: -c.1, where: down),
+                    c.2.replacing(with: -c.2, where: down), c.3.replacing(with: -c.3, where: down)))
+            put(3, ((-c.0).replacing(with: zero, where: .!down), (-c.1).replacing(with: zero, where: .!down),
+                    (-c.2).replacing(with: zero, where: .!down), (-c.3).replacing(with: zero, where: .!down)))
+            t += 4
+        }
+        gradBias[o] += sum.sum()
     }
     }
 }
@@ -535,8 +610,8 @@ func winogradConv2dBackward(
     weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>?,
-    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafePointer<Float>? = nil,
-    transformedWeight: UnsafePointer<Float>? = nil
+    workspace: UnsafeMutablePointer<Float>, pool: WinogradPoolGradient? = nil,
+    transformedInput: UnsafePointer<Float>? = nil, transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let (o, c, p) = (g.outChannels, g.inChannels, g.outputPlane)
     let tiles = WinogradTiles(g)
@@ -551,9 +626,11 @@ func winogradConv2dBackward(
         winogradWeightTransform(weight, outChannels: o, inChannels: c, into: workspace)
     }
     du.update(repeating: 0, count: 16 * o * c)
-    for n in 0..<batch {
-        let image = gradOutput + n * g.outputImageSize
-        for oc in 0..<o { gradBias[oc] += sumFloats(image + oc * p, count: p) }
+    if pool == nil {  // with the pool, its transform adds the bias gradient
+        for n in 0..<batch {
+            let image = gradOutput + n * g.outputImageSize
+            for oc in 0..<o { gradBias[oc] += sumFloats(image + oc * p, count: p) }
+        }
     }
     var n0 = 0
     while n0 < batch {
@@ -566,8 +643,14 @@ func winogradConv2dBackward(
                 winogradInputTransform(
                     input + (n0 + j) * g.inputImageSize, geometry: g, tiles: tiles, into: scratchV, ld: ld, column: column)
             }
-            winogradGradOutputTransform(
-                gradOutput + (n0 + j) * g.outputImageSize, geometry: g, tiles: tiles, into: dm, ld: ld, column: column)
+            if let pool {
+                winogradPoolGradOutputTransform(
+                    pool.image(n0 + j, size: o * tiles.count), geometry: g, tiles: tiles, into: dm, ld: ld,
+                    column: column, gradBias: gradBias)
+            } else {
+                winogradGradOutputTransform(
+                    gradOutput + (n0 + j) * g.outputImageSize, geometry: g, tiles: tiles, into: dm, ld: ld, column: column)
+            }
         }
         for xi in 0..<16 {
             // dU[ξ] (O×C) += dM[ξ] (O×ld) · V[ξ]ᵀ
@@ -622,4 +705,36 @@ public func conv2dReLUMaxPool2x2Forward(
         workspace: workspace, fuseReLU: true, pool: WinogradPoolTarget(output: pooled, indices: indices),
         transformedInput: transformedInput,
         transformedWeight: transformedWeight)
+}
+
+/// The backward pass of `conv2dReLUMaxPool2x2Forward`: routes each pooled gradient to its window's
+/// maximum, masks it by ReLU (zero where the pooled value is ≤ 0) and runs the convolution's
+/// backward, without ever writing the OH×OW output gradient.
+///
+/// `gradPooled`, `pooled` and `indices` are N·O·(OH/2)·(OW/2): the gradient of the pooled output and
+/// what the forward pass wrote. `gradWeight` O·C·3·3 and `gradBias` O are **added to**; `gradInput`,
+/// N·C·H·W, is overwritten (nil to skip it), masked by `gradInputReLUOutput > 0` when that is given;
+/// `workspace`, `transformedInput` and `transformedWeight` as for `conv2dBackward` with
+/// `.winograd`. Programming errors (precondition): as for `conv2dReLUMaxPool2x2Forward`. Matches
+/// the gradients PyTorch's autograd gives for
+/// `max_pool2d(relu(conv2d(input, weight, bias)), 2, 2)`; equal to `maxPool2dBackward`, then
+/// ReLU's mask, then `conv2dBackward(..., algorithm: .winograd)`, bit for bit but for the order in
+/// which `gradBias` is summed.
+public func conv2dReLUMaxPool2x2Backward(
+    input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry, weight: UnsafePointer<Float>,
+    gradPooled: UnsafePointer<Float>, pooled: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+    gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
+    gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>? = nil,
+    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafePointer<Float>? = nil,
+    transformedWeight: UnsafePointer<Float>? = nil
+) {
+    precondition(Conv2dAlgorithm.winograd.supports(g), "conv2dReLUMaxPool2x2Backward needs a 3×3 stride-1 convolution")
+    precondition(g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0,
+                 "conv2dReLUMaxPool2x2Backward needs an even output size, got \(g.outputHeight)×\(g.outputWidth)")
+    winogradConv2dBackward(
+        // gradOutput is not read when the pool supplies the gradient.
+        input: input, batch: batch, geometry: g, weight: weight, gradOutput: gradPooled,
+        gradWeight: gradWeight, gradBias: gradBias, gradInput: gradInput, gradInputReLUOutput: gradInputReLUOutput,
+        workspace: workspace, pool: WinogradPoolGradient(gradient: gradPooled, pooled: pooled, indices: indices),
+        transformedInput: transformedInput, transformedWeight: transformedWeight)
 }
