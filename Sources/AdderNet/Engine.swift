@@ -305,8 +305,9 @@ public final class AdderEngine: @unchecked Sendable {
 
     // MARK: - CNN on one piece
 
-    /// Whether the convolution before the pool (conv2) computes the pool itself for `n` images: it
-    /// does when it runs as Winograd with ReLU on an even output, the pool being 2×2 with stride 2.
+    /// Whether the convolution before the pool (conv2) computes the pool itself for `n` images,
+    /// forward and backward: it does when it runs as Winograd with ReLU on an even output, the pool
+    /// being 2×2 with stride 2.
     static func fusesPool(batch n: Int) -> Bool {
         let conv = AdderNetwork.convs[AdderNetwork.convsBeforePool.count - 1]
         let g = conv.geometry

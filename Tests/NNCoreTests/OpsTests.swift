@@ -261,17 +261,27 @@ func softmaxValues() {
     #expect(Array(p.scalars[3..<6]) == [0.5, 0.5, 0])
 }
 
-@Test("conv2d + ReLU + 2×2 max pool in one pass equals the three ops one after another, indices included")
-func fusedConvPoolMatchesSeparateOps() {
-    // 16 channels 12×12 → 10×10 (even), 6 output channels; ReLU makes many exact ties at 0.
+/// A fused convolution + ReLU + pool case: 3 images of 16 channels 12×12 → 6 channels 10×10 (even),
+/// pooled 5×5 (25 windows per plane: a partial group of four); biases from `biasRange` make ReLU
+/// cut many windows to exact ties at 0. Returns the three ops' results one after another.
+private func fusedPoolCase(seed: UInt64, biasRange: (Float, Float)) -> (
+    g: Conv2dGeometry, x: Tensor, weight: Tensor, bias: Tensor, convolved: Tensor, pooled: Tensor, indices: [Int32]
+) {
     let (n, c, h, o) = (3, 16, 12, 6)
     let g = Conv2dGeometry(inChannels: c, outChannels: o, kernelHeight: 3, kernelWidth: 3, inputHeight: h, inputWidth: h)
-    let x = randomTensor([n, c, h, h], seed: 21)
-    let weight = randomTensor([o, c, 3, 3], seed: 22)
-    let bias = randomTensor([o], seed: 23, lower: -2, upper: 0)
+    let x = randomTensor([n, c, h, h], seed: seed)
+    let weight = randomTensor([o, c, 3, 3], seed: seed + 1)
+    let bias = randomTensor([o], seed: seed + 2, lower: biasRange.0, upper: biasRange.1)
     var convolved = conv2dForward(input: x, weight: weight, bias: bias, algorithm: .winograd)
     convolved.scalars = convolved.scalars.map { max($0, 0) }
-    let (expected, expectedIndices) = maxPool2dForward(input: convolved, kernelSize: 2, stride: 2)
+    let (pooled, indices) = maxPool2dForward(input: convolved, kernelSize: 2, stride: 2)
+    return (g, x, weight, bias, convolved, pooled, indices)
+}
+
+@Test("conv2d + ReLU + 2×2 max pool in one pass equals the three ops one after another, indices included")
+func fusedConvPoolMatchesSeparateOps() {
+    let (g, x, weight, bias, _, expected, expectedIndices) = fusedPoolCase(seed: 21, biasRange: (-2, 0))
+    let n = x.shape[0]
     #expect(expectedIndices.contains { $0 % 2 == 1 }, "some maxima sit off the windows' first element")
     #expect(expected.scalars.filter { $0 == 0 }.count > 10, "some windows are all zero (ties)")
 
@@ -293,15 +303,8 @@ func fusedConvPoolMatchesSeparateOps() {
 
 @Test("the fused conv2d + ReLU + pool backward equals the pool's backward, ReLU's mask and conv2d's backward")
 func fusedConvPoolBackwardMatchesSeparateOps() {
-    // 16 channels 12×12 → 10×10, pooled 5×5: 25 windows per plane, so a partial group of four.
-    let (n, c, h, o) = (3, 16, 12, 6)
-    let g = Conv2dGeometry(inChannels: c, outChannels: o, kernelHeight: 3, kernelWidth: 3, inputHeight: h, inputWidth: h)
-    let x = randomTensor([n, c, h, h], seed: 41)
-    let weight = randomTensor([o, c, 3, 3], seed: 42)
-    let bias = randomTensor([o], seed: 43, lower: -2, upper: 0.5)
-    var convolved = conv2dForward(input: x, weight: weight, bias: bias, algorithm: .winograd)
-    convolved.scalars = convolved.scalars.map { max($0, 0) }
-    let (pooled, indices) = maxPool2dForward(input: convolved, kernelSize: 2, stride: 2)
+    let (g, x, weight, _, convolved, pooled, indices) = fusedPoolCase(seed: 41, biasRange: (-2, 0.5))
+    let (n, o) = (x.shape[0], g.outChannels)
     #expect(pooled.scalars.filter { $0 == 0 }.count > 10, "some windows are cut by ReLU: their gradient is masked")
     #expect(Set(indices.map { $0 % 2 }).count == 2, "maxima in both columns of their windows")
     let gradPooled = randomTensor(pooled.shape, seed: 44)

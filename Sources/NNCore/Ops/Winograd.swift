@@ -697,9 +697,7 @@ public func conv2dReLUMaxPool2x2Forward(
     workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafeMutablePointer<Float>? = nil,
     transformedWeight: UnsafePointer<Float>? = nil
 ) {
-    precondition(Conv2dAlgorithm.winograd.supports(g), "conv2dReLUMaxPool2x2Forward needs a 3×3 stride-1 convolution")
-    precondition(g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0,
-                 "conv2dReLUMaxPool2x2Forward needs an even output size, got \(g.outputHeight)×\(g.outputWidth)")
+    checkFusedPoolGeometry(g, "conv2dReLUMaxPool2x2Forward")
     winogradConv2dForward(
         input: input, batch: batch, geometry: g, weight: weight, bias: bias, output: nil,
         workspace: workspace, fuseReLU: true, pool: WinogradPoolTarget(output: pooled, indices: indices),
@@ -728,13 +726,19 @@ public func conv2dReLUMaxPool2x2Backward(
     workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafePointer<Float>? = nil,
     transformedWeight: UnsafePointer<Float>? = nil
 ) {
-    precondition(Conv2dAlgorithm.winograd.supports(g), "conv2dReLUMaxPool2x2Backward needs a 3×3 stride-1 convolution")
-    precondition(g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0,
-                 "conv2dReLUMaxPool2x2Backward needs an even output size, got \(g.outputHeight)×\(g.outputWidth)")
+    checkFusedPoolGeometry(g, "conv2dReLUMaxPool2x2Backward")
     winogradConv2dBackward(
         // gradOutput is not read when the pool supplies the gradient.
         input: input, batch: batch, geometry: g, weight: weight, gradOutput: gradPooled,
         gradWeight: gradWeight, gradBias: gradBias, gradInput: gradInput, gradInputReLUOutput: gradInputReLUOutput,
         workspace: workspace, pool: WinogradPoolGradient(gradient: gradPooled, pooled: pooled, indices: indices),
         transformedInput: transformedInput, transformedWeight: transformedWeight)
+}
+
+/// The fused convolution + ReLU + pool's programming errors: a geometry Winograd does not support,
+/// or an odd output size (whose last row or column of tiles would straddle two pool windows).
+private func checkFusedPoolGeometry(_ g: Conv2dGeometry, _ function: String) {
+    precondition(Conv2dAlgorithm.winograd.supports(g), "\(function) needs a 3×3 stride-1 convolution")
+    precondition(g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0,
+                 "\(function) needs an even output size, got \(g.outputHeight)×\(g.outputWidth)")
 }
