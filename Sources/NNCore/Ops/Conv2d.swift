@@ -134,7 +134,7 @@ public func conv2dBackward(
     precondition(algorithm.supports(g), "conv2d: \(algorithm) does not support \(g)")
     if algorithm == .winograd {
         winogradConv2dBackward(
-            input: input, batch: batch, geometry: g, weight: weight, gradOutput: gradOutput,
+            input: input, batch: batch, geometry: g, weight: weight, gradOutput: .plane(gradOutput),
             gradWeight: gradWeight, gradBias: gradBias, gradInput: gradInput,
             gradInputReLUOutput: gradInputReLUOutput, workspace: workspace, transformedInput: transformedInput,
             transformedWeight: transformedWeight)

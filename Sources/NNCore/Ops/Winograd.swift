@@ -271,6 +271,13 @@ func winogradInputTransform(
     }
 }
 
+/// Writes each tile's top-left output offset, 2·ty·OW + 2·tx, into `corners` for tiles
+/// 0..<`count` (tiles past the image continue the pattern). With the fused pool a tile is a pool
+/// window, and these are the offsets its maximum's index is counted from.
+private func winogradTileCorners(_ tiles: WinogradTiles, outputWidth ow: Int, into corners: UnsafeMutablePointer<Int32>, count: Int) {
+    for t in 0..<count { corners[t] = Int32(2 * (t / tiles.columns) * ow + 2 * (t % tiles.columns)) }
+}
+
 /// Where a fused 2×2 max pool writes: per image O·TY·TX maxima and their offsets in the O×OH×OW
 /// output plane (as `maxPool2dForward` writes them), images one after another.
 struct WinogradPoolTarget {
@@ -297,9 +304,7 @@ func winogradOutputTransform(
     // With the pool: each tile's top-left output offset, 2·ty·OW + 2·tx, the same for every channel.
     withUnsafeTemporaryAllocation(of: Int32.self, capacity: pool == nil ? 0 : span) { offsetScratch in
         let offsets = pool == nil ? nil : offsetScratch.baseAddress
-        if let offsets {
-            for t in 0..<span { offsets[t] = Int32(2 * (t / tx) * ow + 2 * (t % tx)) }
-        }
+        if let offsets { winogradTileCorners(tiles, outputWidth: ow, into: offsets, count: span) }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * span) { scratch in
             let y00 = scratch.baseAddress!, y01 = y00 + span, y10 = y00 + 2 * span, y11 = y00 + 3 * span
             for o in 0..<g.outChannels {
@@ -422,6 +427,14 @@ func winogradGradOutputTransform(
     }
 }
 
+/// Where the Winograd backward pass takes the gradient of the convolution's output from.
+enum WinogradGradOutput {
+    /// The N·O·OH·OW output gradient itself.
+    case plane(UnsafePointer<Float>)
+    /// The gradient of a fused 2×2 max pool's output, routed back through the pool and ReLU.
+    case pool(WinogradPoolGradient)
+}
+
 /// The pool's side of a fused convolution + ReLU + 2×2 max pool in the backward pass: per image
 /// O·TY·TX gradients of the pooled outputs, the pooled values (for ReLU's mask) and the maxima's
 /// offsets, as `conv2dReLUMaxPool2x2Forward` wrote them.
@@ -447,13 +460,13 @@ func winogradPoolGradOutputTransform(
     _ source: WinogradPoolGradient, geometry g: Conv2dGeometry, tiles: WinogradTiles,
     into dm: UnsafeMutablePointer<Float>, ld: Int, column: Int, gradBias: UnsafeMutablePointer<Float>
 ) {
-    let (ow, tx, count) = (g.outputWidth, tiles.columns, tiles.count)
+    let (ow, count) = (g.outputWidth, tiles.count)
     let xi = ld
     let width = Int32(ow)
     // Each window's top-left offset in the OH×OW plane, the same for every channel.
     withUnsafeTemporaryAllocation(of: Int32.self, capacity: count + 4) { table in
     let corners = table.baseAddress!
-    for q in 0..<(count + 4) { corners[q] = Int32(2 * (q / tx) * ow + 2 * (q % tx)) }
+    winogradTileCorners(tiles, outputWidth: ow, into: corners, count: count + 4)
     for o in 0..<g.outChannels {
         let (grad, pooled, indices) = (source.gradient + o * count, source.pooled + o * count, source.indices + o * count)
         let out = dm + o * 16 * ld + column
@@ -607,11 +620,11 @@ func winogradConv2dForward(
 /// 3×3 stride 1.
 func winogradConv2dBackward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
-    weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+    weight: UnsafePointer<Float>, gradOutput: WinogradGradOutput,
     gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>?,
-    workspace: UnsafeMutablePointer<Float>, pool: WinogradPoolGradient? = nil,
-    transformedInput: UnsafePointer<Float>? = nil, transformedWeight: UnsafePointer<Float>? = nil
+    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafePointer<Float>? = nil,
+    transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let (o, c, p) = (g.outChannels, g.inChannels, g.outputPlane)
     let tiles = WinogradTiles(g)
@@ -625,8 +638,8 @@ func winogradConv2dBackward(
     } else if gradInput != nil {
         winogradWeightTransform(weight, outChannels: o, inChannels: c, into: workspace)
     }
-    du.update(repeating: 0, count: 16 * o * c)
-    if pool == nil {  // with the pool, its transform adds the bias gradient
+    du.update(repeating: 0, count: winogradTransformedWeightSize(geometry: g))
+    if case .plane(let gradOutput) = gradOutput {  // the pool's transform adds its own bias gradient
         for n in 0..<batch {
             let image = gradOutput + n * g.outputImageSize
             for oc in 0..<o { gradBias[oc] += sumFloats(image + oc * p, count: p) }
@@ -643,13 +656,14 @@ func winogradConv2dBackward(
                 winogradInputTransform(
                     input + (n0 + j) * g.inputImageSize, geometry: g, tiles: tiles, into: scratchV, ld: ld, column: column)
             }
-            if let pool {
+            switch gradOutput {
+            case .plane(let gradOutput):
+                winogradGradOutputTransform(
+                    gradOutput + (n0 + j) * g.outputImageSize, geometry: g, tiles: tiles, into: dm, ld: ld, column: column)
+            case .pool(let pool):
                 winogradPoolGradOutputTransform(
                     pool.image(n0 + j, size: o * tiles.count), geometry: g, tiles: tiles, into: dm, ld: ld,
                     column: column, gradBias: gradBias)
-            } else {
-                winogradGradOutputTransform(
-                    gradOutput + (n0 + j) * g.outputImageSize, geometry: g, tiles: tiles, into: dm, ld: ld, column: column)
             }
         }
         for xi in 0..<16 {
@@ -728,11 +742,10 @@ public func conv2dReLUMaxPool2x2Backward(
 ) {
     checkFusedPoolGeometry(g, "conv2dReLUMaxPool2x2Backward")
     winogradConv2dBackward(
-        // gradOutput is not read when the pool supplies the gradient.
-        input: input, batch: batch, geometry: g, weight: weight, gradOutput: gradPooled,
+        input: input, batch: batch, geometry: g, weight: weight,
+        gradOutput: .pool(WinogradPoolGradient(gradient: gradPooled, pooled: pooled, indices: indices)),
         gradWeight: gradWeight, gradBias: gradBias, gradInput: gradInput, gradInputReLUOutput: gradInputReLUOutput,
-        workspace: workspace, pool: WinogradPoolGradient(gradient: gradPooled, pooled: pooled, indices: indices),
-        transformedInput: transformedInput, transformedWeight: transformedWeight)
+        workspace: workspace, transformedInput: transformedInput, transformedWeight: transformedWeight)
 }
 
 /// The fused convolution + ReLU + pool's programming errors: a geometry Winograd does not support,
