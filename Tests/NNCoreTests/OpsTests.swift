@@ -373,6 +373,62 @@ func winogradKeptInputTiles() {
     #expect(output == conv2dForward(input: x, weight: weight, bias: bias, algorithm: .winograd).scalars)
 }
 
+/// The network's five Winograd layers (conv1…conv5): channels in and out, input size.
+let networkWinogradGeometries = [(16, 32, 26), (32, 64, 24), (16, 32, 11), (32, 64, 9), (64, 64, 7)].map { c, o, size in
+    Conv2dGeometry(inChannels: c, outChannels: o, kernelHeight: 3, kernelWidth: 3, inputHeight: size, inputWidth: size)
+}
+
+@Test("chunks: as few as the budget allows, and the smallest size that still makes that few")
+func chunksAreEven() {
+    // conv1 fits 2 images in 2¹⁸ floats, conv2 1, conv3 13, conv4 10, conv5 14: a piece of 16 is
+    // 8 chunks of 2, 16 of 1, and 8 + 8 for the last three (not 13 + 3, 10 + 6, 14 + 2).
+    #expect(networkWinogradGeometries.map { winogradChunkSize(geometry: $0, batch: 16) } == [2, 1, 8, 8, 8])
+    #expect(networkWinogradGeometries.map { winogradChunkSize(geometry: $0, batch: 15) } == [2, 1, 8, 8, 8])
+    #expect(winogradChunkSize(geometry: networkWinogradGeometries[4], batch: 14) == 14)
+    for g in networkWinogradGeometries {
+        let perImage = 16 * ((g.outputHeight + 1) / 2) * ((g.outputWidth + 1) / 2) * (g.inChannels + g.outChannels)
+        for batch in 1...40 {
+            let most = max(1, min(batch, (1 << 18) / perImage))
+            let chunk = winogradChunkSize(geometry: g, batch: batch)
+            let chunks = (batch + chunk - 1) / chunk
+            #expect(chunk <= most && chunks == (batch + most - 1) / most, "\(g) batch \(batch)")
+            #expect((chunk - 1) * chunks < batch, "\(g) batch \(batch): chunk \(chunk) is not the smallest")
+        }
+    }
+    // im2col: conv5's 576×25 columns fit 9 images in 2¹⁷ floats, so 16 images are 8 + 8.
+    #expect(conv2dChunkSize(geometry: networkWinogradGeometries[4], batch: 16) == 8)
+    #expect(conv2dChunkSize(geometry: networkWinogradGeometries[4], batch: 9) == 9)
+}
+
+@Test("a workspace sized for a batch serves a smaller batch whose chunks are larger", arguments: Conv2dAlgorithm.allCases)
+func workspaceCoversSmallerBatches(_ algorithm: Conv2dAlgorithm) {
+    let g = networkWinogradGeometries[4]  // conv5: 16 images run as 8 + 8, 14 (Winograd) or 9 (im2col) as one chunk
+    let n = algorithm == .winograd ? 14 : 9
+    #expect(algorithm == .winograd ? winogradChunkSize(geometry: g, batch: n) == n : conv2dChunkSize(geometry: g, batch: n) == n)
+    let x = randomTensor([n, g.inChannels, 7, 7], seed: 41)
+    let weight = randomTensor([g.outChannels, g.inChannels, 3, 3], seed: 42)
+    let bias = randomTensor([g.outChannels], seed: 43)
+    let gy = randomTensor([n, g.outChannels, 5, 5], seed: 44)
+    func run(workspaceSize: Int) -> (values: [[Float]], canary: [Float]) {
+        let canaryCount = 4096
+        var workspace = [Float](repeating: .nan, count: workspaceSize + canaryCount)
+        var output = [Float](repeating: 0, count: n * g.outputImageSize)
+        var (gx, gw, gb) = ([Float](repeating: 0, count: x.count), [Float](repeating: 0, count: weight.count), [Float](repeating: 0, count: g.outChannels))
+        conv2dForward(
+            input: x.scalars, batch: n, geometry: g, weight: weight.scalars, bias: bias.scalars, output: &output,
+            workspace: &workspace, algorithm: algorithm)
+        conv2dBackward(
+            input: x.scalars, batch: n, geometry: g, weight: weight.scalars, gradOutput: gy.scalars,
+            gradWeight: &gw, gradBias: &gb, gradInput: &gx, workspace: &workspace, algorithm: algorithm)
+        return ([output, gx, gw, gb], Array(workspace[workspaceSize...]))
+    }
+    let sized = run(workspaceSize: conv2dWorkspaceSize(geometry: g, batch: 16))
+    let roomy = run(workspaceSize: conv2dWorkspaceSize(geometry: g, batch: 16) * 4)
+    #expect(sized.canary.allSatisfy { $0.isNaN }, "nothing written past the workspace")
+    #expect(sized.values == roomy.values)
+    #expect(sized.values[0] == conv2dForward(input: x, weight: weight, bias: bias, algorithm: algorithm).scalars)
+}
+
 @Test("the preferred algorithm: Winograd for the network's 3×3 layers with 8+ input channels, small outputs only in batches")
 func preferredAlgorithm() {
     func geometry(_ c: Int, _ size: Int, k: Int = 3, stride: Int = 1) -> Conv2dGeometry {

@@ -8,17 +8,32 @@
 // to be efficient, while the column matrix of the large early layers stays about L2-sized.
 
 /// How many images share one column matrix: enough to reach about `columnBudget` floats
-/// (512 KiB, a quarter of a core's L2 here), at least 1 and at most `batch`.
-@inlinable
+/// (512 KiB, a quarter to a half of a core's L2), at least 1 and at most `batch`, with the batch
+/// cut into as few chunks as that allows, as even as whole images allow (`evenChunk`).
 public func conv2dChunkSize(geometry g: Conv2dGeometry, batch: Int, columnBudget: Int = 1 << 17) -> Int {
+    evenChunk(batch: batch, most: conv2dLargestChunk(geometry: g, batch: batch, columnBudget: columnBudget))
+}
+
+/// The most images an im2col chunk of `batch` holds: `columnBudget` / (CKK·P), at least 1.
+func conv2dLargestChunk(geometry g: Conv2dGeometry, batch: Int, columnBudget: Int = 1 << 17) -> Int {
     max(1, min(batch, columnBudget / max(1, g.columnRows * g.outputPlane)))
 }
 
-/// Floats of scratch space `conv2dForward`/`conv2dBackward` need for a batch of `batch` images,
+/// The chunk size that cuts `batch` into as few chunks of at most `most` images as possible, as
+/// even as whole chunks allow (all equal but a smaller last one): 16 with at most 14 makes 8 + 8,
+/// not 14 + 2.
+@inline(__always)
+func evenChunk(batch: Int, most: Int) -> Int {
+    let chunks = (batch + most - 1) / most
+    return (batch + chunks - 1) / chunks
+}
+
+/// Floats of scratch space `conv2dForward`/`conv2dBackward` need for a batch of up to `batch` images
+/// (a smaller batch can make larger chunks: 14 images are one chunk where 16 are two of 8),
 /// enough for every algorithm that supports `g`: im2col's column matrix plus one output-layout
 /// matrix of a chunk, or Winograd's transformed weights and one chunk's transformed tiles.
 public func conv2dWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
-    let chunk = conv2dChunkSize(geometry: g, batch: batch)
+    let chunk = conv2dLargestChunk(geometry: g, batch: batch)
     let im2colSize = chunk * g.outputPlane * (g.columnRows + g.outChannels)
     guard Conv2dAlgorithm.winograd.supports(g) else { return im2colSize }
     return max(im2colSize, winogradWorkspaceSize(geometry: g, batch: batch))

@@ -87,17 +87,25 @@ func winogradKeptSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
 
 /// Images per Winograd chunk (one set of 16 GEMMs): the transformed input and output tiles of one
 /// chunk, 16·T·(C + O) floats per image, stay near `budget` floats; at least 1, at most `batch`.
+/// The batch is cut into as few chunks as that allows, as even as whole images allow (16 images
+/// with room for 14 make 8 + 8, not 14 + 2, whose second chunk would make 16 thin GEMMs).
 /// A tuning choice with no PyTorch counterpart; it changes speed, not results beyond rounding.
-/// The default budget, 2¹⁸ floats (1 MiB; this machine's cores have 2 MiB of L2 each), measured
-/// best among 2¹⁷…2²⁰.
+/// The default budget, 2¹⁸ floats (1 MiB), measured best among 2¹⁷…2²⁰ on a 2 MiB-L2 Xeon and
+/// no worse than 2¹⁷ or 2¹⁹ on a 1 MiB-L2 EPYC.
 public func winogradChunkSize(geometry g: Conv2dGeometry, batch: Int, budget: Int = 1 << 18) -> Int {
+    evenChunk(batch: batch, most: winogradLargestChunk(geometry: g, batch: batch, budget: budget))
+}
+
+/// The most images a Winograd chunk of `batch` holds: `budget` / (16·T·(C + O)), at least 1.
+func winogradLargestChunk(geometry g: Conv2dGeometry, batch: Int, budget: Int = 1 << 18) -> Int {
     let perImage = 16 * WinogradTiles(g).count * (g.inChannels + g.outChannels)
     return max(1, min(batch, budget / max(1, perImage)))
 }
 
-/// Floats of workspace the Winograd path needs: U, dU, and one chunk's V and M.
+/// Floats of workspace the Winograd path needs: U, dU, and one chunk's V and M, for the largest
+/// chunk any batch up to `batch` makes.
 func winogradWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
-    let chunk = winogradChunkSize(geometry: g, batch: batch)
+    let chunk = winogradLargestChunk(geometry: g, batch: batch)
     let ld = winogradLeadingDimension(columns: WinogradTiles(g).count * chunk)
     return 2 * winogradTransformedWeightSize(geometry: g) + 16 * ld * (g.inChannels + g.outChannels)
 }
@@ -233,12 +241,23 @@ func winogradInputTransform(
     let xi = ld  // distance between two ξ rows of one channel
     let rows = 2 * tiles.rows + 2  // padded input rows the tiles read: −pad ..< 2·TY + 2 − pad
     let width = 2 * tx + 2  // padded input columns they read
-    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: rows) { rowScratch in
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * (width + 8)) { scratch in
-        let base = scratch.baseAddress!, row = rowScratch.baseAddress!
-        base.initialize(repeating: 0, count: rows * (width + 8))
+    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 2 * rows) { rowScratch in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * rows * (width + 8)) { scratch in
+        // Two sets of rows, for even and odd channels: channel c + 1's rows are copied before
+        // channel c is transformed, so copies have drained to the cache before 8-wide reads
+        // straddle them (a read spanning two recent stores waits for both).
+        let base = scratch.baseAddress!
+        base.initialize(repeating: 0, count: 2 * rows * (width + 8))
+        @inline(__always) func prepare(_ c: Int) {
+            let set = c & 1
+            paddedRows(
+                image + c * h * w, h: h, w: w, pad: pad, width: width, count: rows,
+                scratch: base + set * rows * (width + 8), into: rowScratch.baseAddress! + set * rows)
+        }
+        prepare(0)
         for c in 0..<g.inChannels {
-            paddedRows(image + c * h * w, h: h, w: w, pad: pad, width: width, count: rows, scratch: base, into: row)
+            if c + 1 < g.inChannels { prepare(c + 1) }
+            let row = rowScratch.baseAddress! + (c & 1) * rows
             for ty in 0..<tiles.rows {
                 let out = v + c * 16 * ld + column + ty * tx
                 var t = 0
@@ -337,11 +356,23 @@ func winogradOutputTransform(
                     for r in 0..<2 where 2 * ty + r < oh {
                         let dst = plane + (2 * ty + r) * ow
                         let left = (r == 0 ? y00 : y10) + ty * tx, right = (r == 0 ? y01 : y11) + ty * tx
+                        // Four tiles (eight outputs) at a time while they lie inside the row, then one by one.
+                        var x = 0
+                        while 2 * x + 8 <= ow {
+                            var l = load4(left + x) + b, r = load4(right + x) + b
+                            if relu {  // Swift's max(v, 0): 0 where 0 ≥ v
+                                l.replace(with: 0, where: SIMD4(repeating: 0) .>= l)
+                                r.replace(with: 0, where: SIMD4(repeating: 0) .>= r)
+                            }
+                            let v = SIMD8(l[0], r[0], l[1], r[1], l[2], r[2], l[3], r[3])
+                            UnsafeMutableRawPointer(dst + 2 * x).storeBytes(of: v, as: SIMD8<Float>.self)
+                            x += 4
+                        }
                         if relu {
-                            for x in 0..<(ow / 2) { dst[2 * x] = max(left[x] + b, 0); dst[2 * x + 1] = max(right[x] + b, 0) }
+                            for x in x..<(ow / 2) { dst[2 * x] = max(left[x] + b, 0); dst[2 * x + 1] = max(right[x] + b, 0) }
                             if ow % 2 == 1 { dst[ow - 1] = max(left[ow / 2] + b, 0) }
                         } else {
-                            for x in 0..<(ow / 2) { dst[2 * x] = left[x] + b; dst[2 * x + 1] = right[x] + b }
+                            for x in x..<(ow / 2) { dst[2 * x] = left[x] + b; dst[2 * x + 1] = right[x] + b }
                             if ow % 2 == 1 { dst[ow - 1] = left[ow / 2] + b }
                         }
                     }
@@ -398,12 +429,22 @@ func winogradGradOutputTransform(
     let (oh, ow, tx) = (g.outputHeight, g.outputWidth, tiles.columns)
     let xi = ld
     let rows = 2 * tiles.rows, width = 2 * tx  // output rows and columns the tiles cover
-    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: rows) { rowScratch in
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * (width + 8)) { scratch in
-        let base = scratch.baseAddress!, row = rowScratch.baseAddress!
-        base.initialize(repeating: 0, count: rows * (width + 8))
+    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 2 * rows) { rowScratch in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * rows * (width + 8)) { scratch in
+        // Two sets of rows, as in `winogradInputTransform`: channel o + 1's are copied before
+        // channel o is transformed.
+        let base = scratch.baseAddress!
+        base.initialize(repeating: 0, count: 2 * rows * (width + 8))
+        @inline(__always) func prepare(_ o: Int) {
+            let set = o & 1
+            paddedRows(
+                gradOutput + o * oh * ow, h: oh, w: ow, pad: 0, width: width, count: rows,
+                scratch: base + set * rows * (width + 8), into: rowScratch.baseAddress! + set * rows)
+        }
+        prepare(0)
         for o in 0..<g.outChannels {
-            paddedRows(gradOutput + o * oh * ow, h: oh, w: ow, pad: 0, width: width, count: rows, scratch: base, into: row)
+            if o + 1 < g.outChannels { prepare(o + 1) }
+            let row = rowScratch.baseAddress! + (o & 1) * rows
             for ty in 0..<tiles.rows {
                 let out = dm + o * 16 * ld + column + ty * tx
                 var t = 0
@@ -523,20 +564,37 @@ func winogradGradInputTransform(
     let span = width + 16
     // Input columns 0..<w sit at padded columns pad..<w + pad; the tiles cover padded 0..<width.
     let from = min(width, pad), to = max(from, min(width, w + pad))
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * span) { scratch in
-        // Per output row i of the tiles: own[i] holds what each tile t adds at padded columns
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * span) { scratch in
+        // Per output row i of a tile row: own[i] holds what each tile t adds at padded columns
         // 2t, 2t + 1, shifted[i] what it adds at 2t + 2, 2t + 3 (the next tile's first two).
+        // Two sets, for tile rows of even and odd ty: a tile row's rows are added into the image
+        // only after the next tile row's are made, when their stores have drained (the adding
+        // loop's reads straddle the shifted stores, and would otherwise wait for them).
         let base = scratch.baseAddress!
-        @inline(__always) func own(_ i: Int) -> UnsafeMutablePointer<Float> { base + 2 * i * span }
-        @inline(__always) func shifted(_ i: Int) -> UnsafeMutablePointer<Float> { base + (2 * i + 1) * span }
+        @inline(__always) func own(_ set: Int, _ i: Int) -> UnsafeMutablePointer<Float> { base + (8 * set + 2 * i) * span }
+        @inline(__always) func shifted(_ set: Int, _ i: Int) -> UnsafeMutablePointer<Float> { base + (8 * set + 2 * i + 1) * span }
         @inline(__always) func interleave(_ a: SIMD4<Float>, _ b: SIMD4<Float>, into p: UnsafeMutablePointer<Float>) {
             let v = SIMD8(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3])
             UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+        }
+        for set in 0..<2 {
+            for i in 0..<4 { shifted(set, i)[0] = 0; shifted(set, i)[1] = 0 }  // never written below
+        }
+        /// Adds tile row `ty`'s rows (in set ty % 2) into `plane`.
+        @inline(__always) func addRows(_ ty: Int, into plane: UnsafeMutablePointer<Float>) {
+            let y0 = 2 * ty - pad
+            for i in 0..<4 where y0 + i >= 0 && y0 + i < h {
+                let a = own(ty & 1, i), b = shifted(ty & 1, i)
+                // Padded column x' gets own[x'] (x' < 2·tx) + shifted[x'] (x' ≥ 2).
+                let row = plane + (y0 + i) * w - pad
+                for x in from..<to { row[x] += a[x] + b[x] }
+            }
         }
         for c in 0..<g.inChannels {
             let plane = image + c * h * w
             for ty in 0..<tiles.rows {
                 let src = dv + c * 16 * ld + column + ty * tx
+                let set = ty & 1
                 var t = 0
                 while t < tx {
                     // dS_k = dV[k] Bᵀ: (v0, v1 − v2 + v3 | v1 + v2 − v0, −v3) at columns (2t, 2t+1 | 2t+2, 2t+3).
@@ -549,8 +607,8 @@ func winogradGradInputTransform(
                     // dR = B dS: rows (s0, s1 − s2 + s3, s1 + s2 − s0, −s3). The last group of a row
                     // may write lanes past tile tx − 1; they land past what the rows below read.
                     @inline(__always) func put(_ i: Int, _ r: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)) {
-                        interleave(r.0, r.1, into: own(i) + 2 * t)
-                        interleave(r.2, r.3, into: shifted(i) + 2 * t + 2)
+                        interleave(r.0, r.1, into: own(set, i) + 2 * t)
+                        interleave(r.2, r.3, into: shifted(set, i) + 2 * t + 2)
                     }
                     put(0, s0)
                     put(1, (s1.0 - s2.0 + s3.0, s1.1 - s2.1 + s3.1, s1.2 - s2.2 + s3.2, s1.3 - s2.3 + s3.3))
@@ -558,15 +616,10 @@ func winogradGradInputTransform(
                     put(3, (-s3.0, -s3.1, -s3.2, -s3.3))
                     t += 4
                 }
-                let y0 = 2 * ty - pad
-                for i in 0..<4 where y0 + i >= 0 && y0 + i < h {
-                    let a = own(i), b = shifted(i)
-                    // Padded column x' gets own[x'] (x' < 2·tx) + shifted[x'] (x' ≥ 2).
-                    a[2 * tx] = 0; a[2 * tx + 1] = 0; b[0] = 0; b[1] = 0
-                    let row = plane + (y0 + i) * w - pad
-                    for x in from..<to { row[x] += a[x] + b[x] }
-                }
+                for i in 0..<4 { own(set, i)[2 * tx] = 0; own(set, i)[2 * tx + 1] = 0 }
+                if ty > 0 { addRows(ty - 1, into: plane) }
             }
+            addRows(tiles.rows - 1, into: plane)
         }
     }
 }
