@@ -21,7 +21,8 @@ final class LayerBuffers: @unchecked Sendable {
     let batch: Int
     let algorithm: Conv2dAlgorithm
     let input, weight, bias, output, gradOutput, gradInput, gradWeight, gradBias, workspace: UnsafeMutablePointer<Float>
-    /// Winograd's transformed input, kept by forward for backward as the engine does in training.
+    /// Winograd's transformed input, kept by forward for backward where the engine keeps it in training
+    /// (`AdderEngine.keepsTransformedInput`).
     let transformedInput: UnsafeMutablePointer<Float>?
 
     /// The pool's output and indices when the convolution runs fused with a 2×2 max pool.
@@ -45,7 +46,8 @@ final class LayerBuffers: @unchecked Sendable {
         gradBias = randomBuffer(g.outChannels, seed: seed + 7)
         workspace = randomBuffer(conv2dWorkspaceSize(geometry: g, batch: batch), seed: seed + 8)
         let kept = conv2dTransformedInputSize(geometry: g, batch: batch, algorithm: algorithm)
-        transformedInput = kept > 0 ? randomBuffer(kept, seed: seed + 9) : nil
+        let keeps = AdderEngine.keepsTransformedInput(geometry: g, batch: batch)
+        transformedInput = keeps ? randomBuffer(kept, seed: seed + 9) : nil
     }
 
     func forward() {

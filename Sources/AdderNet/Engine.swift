@@ -61,7 +61,8 @@ final class WorkerBuffers: @unchecked Sendable {
     var gradA: UnsafeMutablePointer<Float>
     var gradB: UnsafeMutablePointer<Float>
     var workspace: UnsafeMutablePointer<Float>
-    /// Per convolution, Winograd's transformed input kept from forward for backward (nil for im2col).
+    /// Per convolution, Winograd's transformed input kept from forward for backward (nil for im2col,
+    /// and where `AdderEngine.keepsTransformedInput` says the backward pass redoes it).
     var transformedInputs: [UnsafeMutablePointer<Float>?]
 
     static let poolGeometry = (planes: 64, size: 22, out: 11)
@@ -85,7 +86,7 @@ final class WorkerBuffers: @unchecked Sendable {
         workspace = .allocate(capacity: workspaceSize)
         transformedInputs = AdderNetwork.convs.map {
             let size = conv2dTransformedInputSize(geometry: $0.geometry, batch: capacity)
-            return size > 0 ? .allocate(capacity: size) : nil
+            return AdderEngine.keepsTransformedInput(geometry: $0.geometry, batch: capacity) ? .allocate(capacity: size) : nil
         }
     }
 
@@ -147,6 +148,22 @@ public final class AdderEngine: @unchecked Sendable {
             winogradTransformWeight(params[2 * i], geometry: conv.geometry, into: u)
             return UnsafePointer(u)
         }
+    }
+
+    /// Floats of Winograd-transformed input a piece may keep for one convolution, from forward for
+    /// backward: 2¹⁸ (1 MiB, a core's L2 on the EPYC this project is measured on).
+    public static let keptTransformBudget = 1 << 18
+
+    /// Whether a piece of `batch` images keeps a convolution's Winograd-transformed input (V) from
+    /// the forward pass for the weight gradient, instead of transforming its input again in the
+    /// backward pass: only when it runs as Winograd and the piece's V is at most `keptTransformBudget`
+    /// floats. So conv3–conv5
+    /// keep theirs (0.4–0.6 MiB for 16 images), while conv1 and conv2 (2.4 and 4 MiB), which would
+    /// write V out through the L3 cache and read it back, redo the transform into a chunk-sized
+    /// buffer that stays in L2: training 7.7% faster, ahead in 8 of 8 interleaved runs
+    /// (BENCHMARKS.md). The values are the same either way. No PyTorch counterpart.
+    public static func keepsTransformedInput(geometry: Conv2dGeometry, batch: Int) -> Bool {
+        (1...keptTransformBudget).contains(conv2dTransformedInputSize(geometry: geometry, batch: batch))
     }
 
     /// The default most images per piece, 16 (see `init(threads:pieceSize:)`); among 8, 12, 16, 24
