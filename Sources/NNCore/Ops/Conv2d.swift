@@ -53,6 +53,26 @@ extension Conv2dGeometry {
     var isFullyConnected: Bool {
         padding == 0 && kernelHeight == inputHeight && kernelWidth == inputWidth
     }
+
+    /// True for a 1×1 kernel with stride 1 and no padding (the network's oneconv1): each image's
+    /// C×P input is already its column matrix, so im2col would only copy it.
+    var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
+    }
+}
+
+/// Adds `bias[o]` to each of the O rows of `count` floats at `rows` (and applies ReLU).
+@inline(__always)
+private func addBias(_ rows: UnsafeMutablePointer<Float>, channels: Int, count: Int, bias: UnsafePointer<Float>, relu: Bool) {
+    for oc in 0..<channels {
+        let row = rows + oc * count
+        let b = bias[oc]
+        if relu {
+            for i in 0..<count { row[i] = max(row[i] + b, 0) }
+        } else {
+            for i in 0..<count { row[i] += b }
+        }
+    }
 }
 
 /// Convolution forward over `batch` NCHW images, optionally followed by ReLU.
@@ -91,6 +111,15 @@ public func conv2dForward(
         for n in 0..<batch {
             let row = output + n * o
             for oc in 0..<o { row[oc] = fuseReLU ? max(row[oc] + bias[oc], 0) : row[oc] + bias[oc] }
+        }
+        return
+    }
+    if g.isPointwise {
+        // output[n] (O×P) = weight (O×C) · input[n] (C×P), straight on the NCHW images.
+        for n in 0..<batch {
+            let image = output + n * g.outputImageSize
+            gemm(m: o, n: p, k: ckk, a: weight, lda: ckk, b: input + n * g.inputImageSize, ldb: p, c: image, ldc: p)
+            addBias(image, channels: o, count: p, bias: bias, relu: fuseReLU)
         }
         return
     }
@@ -169,6 +198,23 @@ public func conv2dBackward(
             // gradInput[N, CKK] = gradOutput · weight
             gemm(m: batch, n: ckk, k: o, a: gradOutput, lda: o, b: weight, ldb: ckk, c: gradInput, ldc: ckk)
             if let mask = gradInputReLUOutput { reluMask(grad: gradInput, output: mask, count: batch * ckk) }
+        }
+        return
+    }
+    if g.isPointwise {
+        for n in 0..<batch {
+            let grad = gradOutput + n * g.outputImageSize, image = input + n * g.inputImageSize
+            for oc in 0..<o { gradBias[oc] += sumFloats(grad + oc * p, count: p) }
+            // gradWeight[O, C] += grad[n] (O×P) · input[n]ᵀ (P×C)
+            gemm(transB: true, m: o, n: ckk, k: p, a: grad, lda: p, b: image, ldb: p, beta: 1, c: gradWeight, ldc: ckk)
+            if let gradInput {
+                // gradInput[n] (C×P) = weightᵀ (C×O) · grad[n] (O×P)
+                let gradImage = gradInput + n * g.inputImageSize
+                gemm(transA: true, m: ckk, n: p, k: o, a: weight, lda: ckk, b: grad, ldb: p, c: gradImage, ldc: p)
+                if let mask = gradInputReLUOutput {
+                    reluMask(grad: gradImage, output: mask + n * g.inputImageSize, count: g.inputImageSize)
+                }
+            }
         }
         return
     }
