@@ -218,7 +218,10 @@ public func conv2dBackward(
         }
         return
     }
-    let chunk = conv2dChunkSize(geometry: g, batch: batch)
+    // An image with 256 or more output positions goes alone: its gradient is read where it lies
+    // (no copy into a chunk's [O, nb·P] layout) and its weight-gradient GEMM is thin enough for
+    // OpenBLAS's unpacked small-matrix kernel (input1's backward: 0.68 → 0.31 ms per 128 images).
+    let chunk = p >= 256 ? 1 : conv2dChunkSize(geometry: g, batch: batch)
     let col = workspace
     let wide = workspace + chunk * p * ckk
     var n0 = 0
