@@ -160,14 +160,16 @@ public final class AdderEngine: @unchecked Sendable {
     /// floats. So conv3–conv5
     /// keep theirs (0.4–0.6 MiB for 16 images), while conv1 and conv2 (2.4 and 4 MiB), which would
     /// write V out through the L3 cache and read it back, redo the transform into a chunk-sized
-    /// buffer that stays in L2: training 7.7% faster, ahead in 8 of 8 interleaved runs
-    /// (BENCHMARKS.md). The values are the same either way. No PyTorch counterpart.
+    /// buffer that stays in L2: training about 18% faster than keeping every layer's V (medians of
+    /// six interleaved pairs of runs on the EPYC, BENCHMARKS.md). The values are the same either
+    /// way. No PyTorch counterpart.
     public static func keepsTransformedInput(geometry: Conv2dGeometry, batch: Int) -> Bool {
         (1...keptTransformBudget).contains(conv2dTransformedInputSize(geometry: geometry, batch: batch))
     }
 
     /// The default most images per piece, 16 (see `init(threads:pieceSize:)`); among 8, 12, 16, 24
-    /// and 32 it trained fastest on this project's machine (BENCHMARKS.md).
+    /// and 32 it trained fastest on the Xeon this project was first measured on, and no slower than 8
+    /// or 32 on the EPYC it runs on now (BENCHMARKS.md).
     public static let defaultPieceSize = 16
 
     /// How the engine cuts `batch` images: ⌈batch / pieceSize⌉ contiguous pieces whose sizes differ
