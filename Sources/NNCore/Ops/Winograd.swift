@@ -231,6 +231,35 @@ private func paddedRows(
     }
 }
 
+/// Calls `body(p, rows)` for each of `count` h×w planes at `planes`, in order, `rows` pointing at
+/// plane p's `rows` padded rows as `paddedRows` lays them out (`width` + 8 floats readable each).
+/// Two sets of rows, for even and odd planes: plane p + 1's rows are copied before `body` runs on
+/// plane p, so the copies have drained to the cache before 8-wide reads straddle them (a read
+/// spanning two recent stores waits for both).
+@inline(__always)
+private func forEachPaddedPlane(
+    _ planes: UnsafePointer<Float>, count: Int, h: Int, w: Int, pad: Int, width: Int, rows: Int,
+    _ body: (Int, UnsafePointer<UnsafePointer<Float>>) -> Void
+) {
+    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 2 * rows) { rowScratch in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * rows * (width + 8)) { scratch in
+        let (base, pointers) = (scratch.baseAddress!, rowScratch.baseAddress!)
+        base.initialize(repeating: 0, count: 2 * rows * (width + 8))
+        @inline(__always) func prepare(_ p: Int) {
+            let set = p & 1
+            paddedRows(
+                planes + p * h * w, h: h, w: w, pad: pad, width: width, count: rows,
+                scratch: base + set * rows * (width + 8), into: pointers + set * rows)
+        }
+        prepare(0)
+        for p in 0..<count {
+            if p + 1 < count { prepare(p + 1) }
+            body(p, UnsafePointer(pointers + (p & 1) * rows))
+        }
+    }
+    }
+}
+
 /// V[ξ][c][column + t] = (Bᵀ d B)[ξ] for every 4×4 input tile d of one CHW image (zero outside it).
 /// Writes up to 3 columns past the image's last tile (see `winogradLeadingDimension`).
 func winogradInputTransform(
@@ -241,52 +270,34 @@ func winogradInputTransform(
     let xi = ld  // distance between two ξ rows of one channel
     let rows = 2 * tiles.rows + 2  // padded input rows the tiles read: −pad ..< 2·TY + 2 − pad
     let width = 2 * tx + 2  // padded input columns they read
-    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 2 * rows) { rowScratch in
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * rows * (width + 8)) { scratch in
-        // Two sets of rows, for even and odd channels: channel c + 1's rows are copied before
-        // channel c is transformed, so copies have drained to the cache before 8-wide reads
-        // straddle them (a read spanning two recent stores waits for both).
-        let base = scratch.baseAddress!
-        base.initialize(repeating: 0, count: 2 * rows * (width + 8))
-        @inline(__always) func prepare(_ c: Int) {
-            let set = c & 1
-            paddedRows(
-                image + c * h * w, h: h, w: w, pad: pad, width: width, count: rows,
-                scratch: base + set * rows * (width + 8), into: rowScratch.baseAddress! + set * rows)
-        }
-        prepare(0)
-        for c in 0..<g.inChannels {
-            if c + 1 < g.inChannels { prepare(c + 1) }
-            let row = rowScratch.baseAddress! + (c & 1) * rows
-            for ty in 0..<tiles.rows {
-                let out = v + c * 16 * ld + column + ty * tx
-                var t = 0
-                while t < tx {
-                    // Columns (d B) of each row i: (e0 − e1, o0 + e1, e1 − o0, o0 − o1).
-                    @inline(__always) func columns(_ i: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
-                        let p = row[2 * ty + i] + 2 * t
-                        let a = load8(p), b = load8(p + 2)
-                        let e0 = a.evenHalf, o0 = a.oddHalf, e1 = b.evenHalf, o1 = b.oddHalf
-                        return (e0 - e1, o0 + e1, e1 - o0, o0 - o1)
-                    }
-                    @inline(__always) func put(_ k: Int, _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>) {
-                        let q = out + 4 * k * xi + t
-                        store4(a, q); store4(b, q + xi); store4(c, q + 2 * xi); store4(d, q + 3 * xi)
-                    }
-                    // Rows (Bᵀ ·): (r0 − r2, r1 + r2, r2 − r1, r1 − r3), in an order that keeps at
-                    // most three rows' columns live (12 of the 16 SSE registers).
-                    let r1 = columns(1), r2 = columns(2)
-                    put(1, r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3)
-                    put(2, r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3)
-                    let r0 = columns(0)
-                    put(0, r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3)
-                    let r3 = columns(3)
-                    put(3, r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3)
-                    t += 4
+    forEachPaddedPlane(image, count: g.inChannels, h: h, w: w, pad: pad, width: width, rows: rows) { c, row in
+        for ty in 0..<tiles.rows {
+            let out = v + c * 16 * ld + column + ty * tx
+            var t = 0
+            while t < tx {
+                // Columns (d B) of each row i: (e0 − e1, o0 + e1, e1 − o0, o0 − o1).
+                @inline(__always) func columns(_ i: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+                    let p = row[2 * ty + i] + 2 * t
+                    let a = load8(p), b = load8(p + 2)
+                    let e0 = a.evenHalf, o0 = a.oddHalf, e1 = b.evenHalf, o1 = b.oddHalf
+                    return (e0 - e1, o0 + e1, e1 - o0, o0 - o1)
                 }
+                @inline(__always) func put(_ k: Int, _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>) {
+                    let q = out + 4 * k * xi + t
+                    store4(a, q); store4(b, q + xi); store4(c, q + 2 * xi); store4(d, q + 3 * xi)
+                }
+                // Rows (Bᵀ ·): (r0 − r2, r1 + r2, r2 − r1, r1 − r3), in an order that keeps at
+                // most three rows' columns live (12 of the 16 SSE registers).
+                let r1 = columns(1), r2 = columns(2)
+                put(1, r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3)
+                put(2, r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3)
+                let r0 = columns(0)
+                put(0, r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3)
+                let r3 = columns(3)
+                put(3, r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3)
+                t += 4
             }
         }
-    }
     }
 }
 
@@ -429,42 +440,25 @@ func winogradGradOutputTransform(
     let (oh, ow, tx) = (g.outputHeight, g.outputWidth, tiles.columns)
     let xi = ld
     let rows = 2 * tiles.rows, width = 2 * tx  // output rows and columns the tiles cover
-    withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 2 * rows) { rowScratch in
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * rows * (width + 8)) { scratch in
-        // Two sets of rows, as in `winogradInputTransform`: channel o + 1's are copied before
-        // channel o is transformed.
-        let base = scratch.baseAddress!
-        base.initialize(repeating: 0, count: 2 * rows * (width + 8))
-        @inline(__always) func prepare(_ o: Int) {
-            let set = o & 1
-            paddedRows(
-                gradOutput + o * oh * ow, h: oh, w: ow, pad: 0, width: width, count: rows,
-                scratch: base + set * rows * (width + 8), into: rowScratch.baseAddress! + set * rows)
-        }
-        prepare(0)
-        for o in 0..<g.outChannels {
-            if o + 1 < g.outChannels { prepare(o + 1) }
-            let row = rowScratch.baseAddress! + (o & 1) * rows
-            for ty in 0..<tiles.rows {
-                let out = dm + o * 16 * ld + column + ty * tx
-                var t = 0
-                while t < tx {
-                    let a = load8(row[2 * ty] + 2 * t), b = load8(row[2 * ty + 1] + 2 * t)
-                    let (p0, p1, q0, q1) = (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
-                    // u = A dy: rows (p), (p + q), (p − q), (−q); then dm[i] = (u0, u0 + u1, u0 − u1, −u1).
-                    @inline(__always) func put(_ i: Int, _ u0: SIMD4<Float>, _ u1: SIMD4<Float>) {
-                        let q = out + 4 * i * xi + t
-                        store4(u0, q); store4(u0 + u1, q + xi); store4(u0 - u1, q + 2 * xi); store4(-u1, q + 3 * xi)
-                    }
-                    put(0, p0, p1)
-                    put(1, p0 + q0, p1 + q1)
-                    put(2, p0 - q0, p1 - q1)
-                    put(3, -q0, -q1)
-                    t += 4
+    forEachPaddedPlane(gradOutput, count: g.outChannels, h: oh, w: ow, pad: 0, width: width, rows: rows) { o, row in
+        for ty in 0..<tiles.rows {
+            let out = dm + o * 16 * ld + column + ty * tx
+            var t = 0
+            while t < tx {
+                let a = load8(row[2 * ty] + 2 * t), b = load8(row[2 * ty + 1] + 2 * t)
+                let (p0, p1, q0, q1) = (a.evenHalf, a.oddHalf, b.evenHalf, b.oddHalf)
+                // u = A dy: rows (p), (p + q), (p − q), (−q); then dm[i] = (u0, u0 + u1, u0 − u1, −u1).
+                @inline(__always) func put(_ i: Int, _ u0: SIMD4<Float>, _ u1: SIMD4<Float>) {
+                    let q = out + 4 * i * xi + t
+                    store4(u0, q); store4(u0 + u1, q + xi); store4(u0 - u1, q + 2 * xi); store4(-u1, q + 3 * xi)
                 }
+                put(0, p0, p1)
+                put(1, p0 + q0, p1 + q1)
+                put(2, p0 - q0, p1 - q1)
+                put(3, -q0, -q1)
+                t += 4
             }
         }
-    }
     }
 }
 
