@@ -60,8 +60,9 @@ public enum BLASThreads {
 /// On CPUs newer than it knows (the Xeon this project was first measured on reports only
 /// "Intel(R) Xeon(R) Processor") it falls back to `Prescott`, its SSE3 kernels, which run `sgemm`
 /// about 6× slower than its AVX-512 `SkylakeX` kernels on the same core. (On the AMD EPYC the
-/// project runs on now it picks `Cooperlake`, whose single-precision kernels are `SkylakeX`'s.) The choice is made before `main` runs, so
-/// the only remedy is the environment variable `OPENBLAS_CORETYPE` at process start.
+/// project runs on now it picks `Cooperlake`, whose single-precision kernels are `SkylakeX`'s.)
+/// The choice is made before `main` runs, so the only remedy is the environment variable
+/// `OPENBLAS_CORETYPE` at process start.
 public enum BLASKernels {
     /// The kernel set in use: OpenBLAS's core name (`Haswell`, `SkylakeX`, `Zen`, `Prescott`, ...),
     /// or `Accelerate` on macOS.
