@@ -195,13 +195,32 @@ func winogradWeightGradient(
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
 }
 
-/// Stores the first `count` (1...4) lanes of `v` at `p`.
-@inline(__always) private func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, count: Int) {
-    if count >= 4 {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD4<Float>.self)
-    } else {
-        for i in 0..<count { p[i] = v[i] }
-    }
+/// −1 in the lanes where a < b, 0 elsewhere: the sign bit of a − b, which is set exactly when a < b
+/// for a and b not NaN and not −0 against +0 (−0 − (+0) is −0; the transforms add 0 first, or
+/// take values after `relu4`, to rule that out). Masks made from sign bits and the `select`s below
+/// compile to a few vector instructions each. A `SIMDMask` from a float comparison used to select
+/// lanes (`replacing(with:where:)`), or one from an integer comparison used on float lanes, can
+/// compile in these loops to a branch per lane.
+@inline(__always) func lessMask(_ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Int32> {
+    unsafeBitCast(a - b, to: SIMD4<Int32>.self) &>> 31
+}
+
+/// `a` in the lanes where `mask` is −1, `b` where it is 0.
+@inline(__always) func select(_ mask: SIMD4<Int32>, _ a: SIMD4<Int32>, _ b: SIMD4<Int32>) -> SIMD4<Int32> {
+    (a & mask) | (b & ~mask)
+}
+
+/// `a` in the lanes where `mask` is −1, `b` where it is 0, bit for bit.
+@inline(__always) func select(_ mask: SIMD4<Int32>, _ a: SIMD4<Float>, _ b: SIMD4<Float>) -> SIMD4<Float> {
+    unsafeBitCast(select(mask, unsafeBitCast(a, to: SIMD4<Int32>.self), unsafeBitCast(b, to: SIMD4<Int32>.self)),
+                  to: SIMD4<Float>.self)
+}
+
+/// ReLU from the sign bit alone: v where v > 0, +0 where v ≤ 0 (−0 included), as Swift's
+/// `max(v, 0)` gives it, but for a NaN with its sign bit set, which becomes 0 (other NaNs stay).
+@inline(__always) func relu4(_ v: SIMD4<Float>) -> SIMD4<Float> {
+    let bits = unsafeBitCast(v, to: SIMD4<Int32>.self)
+    return unsafeBitCast(bits & ~(bits &>> 31), to: SIMD4<Float>.self)
 }
 
 /// Points `rows[r]`, for r in 0..<count, at padded row r of a plane (plane row r − pad, columns
@@ -371,10 +390,7 @@ func winogradOutputTransform(
                         var x = 0
                         while 2 * x + 8 <= ow {
                             var l = load4(left + x) + b, r = load4(right + x) + b
-                            if relu {  // Swift's max(v, 0): 0 where 0 ≥ v
-                                l.replace(with: 0, where: SIMD4(repeating: 0) .>= l)
-                                r.replace(with: 0, where: SIMD4(repeating: 0) .>= r)
-                            }
+                            if relu { (l, r) = (relu4(l), relu4(r)) }
                             let v = SIMD8(l[0], r[0], l[1], r[1], l[2], r[2], l[3], r[3])
                             UnsafeMutableRawPointer(dst + 2 * x).storeBytes(of: v, as: SIMD8<Float>.self)
                             x += 4
@@ -394,39 +410,47 @@ func winogradOutputTransform(
 }
 
 /// Max over each tile's four outputs (plus bias, ReLU), first maximum in row-major order winning
-/// ties: the same values and indices `maxPool2x2Forward` gives on the written-out image.
+/// ties: the same values and indices `maxPool2x2Forward` gives on the written-out image (but for a
+/// maximum of −0 without ReLU, written as +0). The last, partial group of four tiles goes through
+/// a scratch buffer: storing single lanes would have the compiler do the whole loop in scalars.
 @inline(__always)
 private func winogradPoolTiles(
     _ y00: UnsafePointer<Float>, _ y01: UnsafePointer<Float>, _ y10: UnsafePointer<Float>, _ y11: UnsafePointer<Float>,
     count: Int, offsets: UnsafePointer<Int32>, outputWidth ow: Int, bias: Float, relu: Bool,
     output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>
 ) {
-    let b = SIMD4<Float>(repeating: bias), zero = SIMD4<Float>()
+    let b = SIMD4<Float>(repeating: bias)
     let w = Int32(ow)
+    withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: 2) { tail in
+    let tailValues = tail.baseAddress!, tailIndices = UnsafeMutableRawPointer(tail.baseAddress! + 1)
     var t = 0
     while t < count {
         @inline(__always) func value(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
             let v = load4(p + t) + b
-            return relu ? v.replacing(with: zero, where: v .< zero) : v
+            return relu ? relu4(v) : v + 0  // + 0 turns −0 into +0, for `lessMask`
         }
         let first = UnsafeRawPointer(offsets + t).loadUnaligned(as: SIMD4<Int32>.self)
         var best = value(y00), index = first
         @inline(__always) func consider(_ candidate: SIMD4<Float>, _ offset: Int32) {
-            let better = candidate .> best
-            best.replace(with: candidate, where: better)
-            index.replace(with: first &+ offset, where: better)
+            let better = lessMask(best, candidate)
+            best = select(better, candidate, best)
+            index = select(better, first &+ offset, index)
         }
         consider(value(y01), 1)
         consider(value(y10), w)
         consider(value(y11), w + 1)
-        let n = min(4, count - t)
-        store4(best, output + t, count: n)
-        if n == 4 {
+        if count - t >= 4 {
+            store4(best, output + t)
             UnsafeMutableRawPointer(indices + t).storeBytes(of: index, as: SIMD4<Int32>.self)
         } else {
-            for lane in 0..<n { indices[t + lane] = index[lane] }
+            tailValues.pointee = best
+            tailIndices.storeBytes(of: index, as: SIMD4<Int32>.self)
+            let values = UnsafeRawPointer(tailValues).assumingMemoryBound(to: Float.self)
+            let lanes = UnsafeRawPointer(tailIndices).assumingMemoryBound(to: Int32.self)
+            for lane in 0..<(count - t) { output[t + lane] = values[lane]; indices[t + lane] = lanes[lane] }
         }
         t += 4
+    }
     }
 }
 
@@ -500,47 +524,51 @@ func winogradPoolGradOutputTransform(
     let width = Int32(ow)
     // Each window's top-left offset in the OH×OW plane, the same for every channel.
     withUnsafeTemporaryAllocation(of: Int32.self, capacity: count + 4) { table in
-    let corners = table.baseAddress!
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { tailScratch in
+    let corners = table.baseAddress!, tail = tailScratch.baseAddress!
     winogradTileCorners(tiles, outputWidth: ow, into: corners, count: count + 4)
     for o in 0..<g.outChannels {
         let (grad, pooled, indices) = (source.gradient + o * count, source.pooled + o * count, source.indices + o * count)
         let out = dm + o * 16 * ld + column
         var sum = SIMD4<Float>()
-        var t = 0
-        while t < count {
-            // Four windows; in a last, partial group the lanes past the last window are zero.
-            var (gv, pv, iv) = (SIMD4<Float>(), SIMD4<Float>(), SIMD4<Int32>())
-            if count - t >= 4 {
-                (gv, pv) = (load4(grad + t), load4(pooled + t))
-                iv = UnsafeRawPointer(indices + t).loadUnaligned(as: SIMD4<Int32>.self)
-            } else {
-                for lane in 0..<(count - t) { (gv[lane], pv[lane], iv[lane]) = (grad[t + lane], pooled[t + lane], indices[t + lane]) }
-            }
+        // Four windows at a time. The last, partial group is read from `tail` with the lanes past
+        // the last window zero (writing single lanes of the vectors would have the compiler do the
+        // whole loop in scalars).
+        @inline(__always) func windows(_ t: Int, _ gv: SIMD4<Float>, _ pv: SIMD4<Float>, _ iv: SIMD4<Int32>) {
             let corner = UnsafeRawPointer(corners + t).loadUnaligned(as: SIMD4<Int32>.self)
-            let gm = gv.replacing(with: 0, where: pv .<= 0)
+            let zero = SIMD4<Float>()
+            let gm = select(lessMask(zero, pv), gv, zero)  // the gradient where the pooled value is > 0
             sum += gm
             // The maximum's place in its window: x = 1 for an odd offset (OW is even), r = 1 a row down.
             let delta = iv &- corner
-            let right = (delta & 1) .== 1, down = delta .>= width
+            let right = 0 &- (delta & 1), down = (width &- 1 &- delta) &>> 31  // −1 where x = 1, where r = 1
             // c_j = g · A[j][x]: x = 0 → (g, g, g, 0); x = 1 → (0, g, −g, −g).
-            let zero = SIMD4<Float>()
-            let c = (gm.replacing(with: zero, where: right), gm,
-                     gm.replacing(with: -gm, where: right), (-gm).replacing(with: zero, where: .!right))
+            let c = (select(right, zero, gm), gm, select(right, -gm, gm), select(right, -gm, zero))
             @inline(__always) func put(_ i: Int, _ v: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)) {
                 let q = out + 4 * i * xi + t
                 store4(v.0, q); store4(v.1, q + xi); store4(v.2, q + 2 * xi); store4(v.3, q + 3 * xi)
             }
             // dM[4i + j] = A[i][r] · c_j: r = 0 → (c, c, c, 0); r = 1 → (0, c, −c, −c).
-            put(0, (c.0.replacing(with: zero, where: down), c.1.replacing(with: zero, where: down),
-                    c.2.replacing(with: zero, where: down), c.3.replacing(with: zero, where: down)))
+            put(0, (select(down, zero, c.0), select(down, zero, c.1), select(down, zero, c.2), select(down, zero, c.3)))
             put(1, c)
-            put(2, (c.0.replacing(with: -c.0, where: down), c.1.replacing(with: -c.1, where: down),
-                    c.2.replacing(with: -c.2, where: down), c.3.replacing(with: -c.3, where: down)))
-            put(3, ((-c.0).replacing(with: zero, where: .!down), (-c.1).replacing(with: zero, where: .!down),
-                    (-c.2).replacing(with: zero, where: .!down), (-c.3).replacing(with: zero, where: .!down)))
+            put(2, (select(down, -c.0, c.0), select(down, -c.1, c.1), select(down, -c.2, c.2), select(down, -c.3, c.3)))
+            put(3, (select(down, -c.0, zero), select(down, -c.1, zero), select(down, -c.2, zero), select(down, -c.3, zero)))
+        }
+        var t = 0
+        while count - t >= 4 {
+            windows(t, load4(grad + t), load4(pooled + t), UnsafeRawPointer(indices + t).loadUnaligned(as: SIMD4<Int32>.self))
             t += 4
         }
+        if t < count {
+            let (g4, p4, i4) = (tail, tail + 4, UnsafeMutableRawPointer(tail + 8).assumingMemoryBound(to: Int32.self))
+            for lane in 0..<4 {
+                let inside = t + lane < count
+                (g4[lane], p4[lane], i4[lane]) = inside ? (grad[t + lane], pooled[t + lane], indices[t + lane]) : (0, 0, 0)
+            }
+            windows(t, load4(g4), load4(p4), UnsafeRawPointer(i4).loadUnaligned(as: SIMD4<Int32>.self))
+        }
         gradBias[o] += sum.sum()
+    }
     }
     }
 }
