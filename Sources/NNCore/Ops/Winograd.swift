@@ -216,6 +216,27 @@ func winogradWeightGradient(
                   to: SIMD4<Float>.self)
 }
 
+/// Stores the first `count` (0...4) lanes of `v` at `p` by way of 16 bytes of `scratch`: the vector
+/// is stored whole there and its lanes copied from memory (storing single lanes of a vector in a
+/// loop's last, partial group has the compiler do the whole loop in scalars).
+@inline(__always) func storeLanes<T: SIMDScalar>(
+    _ v: SIMD4<T>, count: Int, to p: UnsafeMutablePointer<T>, scratch: UnsafeMutableRawPointer
+) {
+    scratch.storeBytes(of: v, as: SIMD4<T>.self)
+    for lane in 0..<count { p[lane] = scratch.load(fromByteOffset: lane * MemoryLayout<T>.stride, as: T.self) }
+}
+
+/// The first `count` (0...4) values at `p` as a vector whose other lanes are zero, by way of 16
+/// bytes of `scratch` (the counterpart of `storeLanes`, for the same reason).
+@inline(__always) func loadLanes<T: SIMDScalar & ExpressibleByIntegerLiteral>(
+    _ p: UnsafePointer<T>, count: Int, scratch: UnsafeMutableRawPointer
+) -> SIMD4<T> {
+    for lane in 0..<4 {
+        scratch.storeBytes(of: lane < count ? p[lane] : 0, toByteOffset: lane * MemoryLayout<T>.stride, as: T.self)
+    }
+    return UnsafeRawPointer(scratch).loadUnaligned(as: SIMD4<T>.self)
+}
+
 /// ReLU from the sign bit alone: v where v > 0, +0 where v ≤ 0 (−0 included), as Swift's
 /// `max(v, 0)` gives it, but for a NaN with its sign bit set, which becomes 0 (other NaNs stay).
 @inline(__always) func relu4(_ v: SIMD4<Float>) -> SIMD4<Float> {
@@ -421,8 +442,8 @@ private func winogradPoolTiles(
 ) {
     let b = SIMD4<Float>(repeating: bias)
     let w = Int32(ow)
-    withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: 2) { tail in
-    let tailValues = tail.baseAddress!, tailIndices = UnsafeMutableRawPointer(tail.baseAddress! + 1)
+    withUnsafeTemporaryAllocation(byteCount: 16, alignment: 16) { tailScratch in
+    let tail = tailScratch.baseAddress!
     var t = 0
     while t < count {
         @inline(__always) func value(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
@@ -443,11 +464,8 @@ private func winogradPoolTiles(
             store4(best, output + t)
             UnsafeMutableRawPointer(indices + t).storeBytes(of: index, as: SIMD4<Int32>.self)
         } else {
-            tailValues.pointee = best
-            tailIndices.storeBytes(of: index, as: SIMD4<Int32>.self)
-            let values = UnsafeRawPointer(tailValues).assumingMemoryBound(to: Float.self)
-            let lanes = UnsafeRawPointer(tailIndices).assumingMemoryBound(to: Int32.self)
-            for lane in 0..<(count - t) { output[t + lane] = values[lane]; indices[t + lane] = lanes[lane] }
+            storeLanes(best, count: count - t, to: output + t, scratch: tail)
+            storeLanes(index, count: count - t, to: indices + t, scratch: tail)
         }
         t += 4
     }
@@ -524,16 +542,14 @@ func winogradPoolGradOutputTransform(
     let width = Int32(ow)
     // Each window's top-left offset in the OH×OW plane, the same for every channel.
     withUnsafeTemporaryAllocation(of: Int32.self, capacity: count + 4) { table in
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { tailScratch in
+    withUnsafeTemporaryAllocation(byteCount: 16, alignment: 16) { tailScratch in
     let corners = table.baseAddress!, tail = tailScratch.baseAddress!
     winogradTileCorners(tiles, outputWidth: ow, into: corners, count: count + 4)
     for o in 0..<g.outChannels {
         let (grad, pooled, indices) = (source.gradient + o * count, source.pooled + o * count, source.indices + o * count)
         let out = dm + o * 16 * ld + column
         var sum = SIMD4<Float>()
-        // Four windows at a time. The last, partial group is read from `tail` with the lanes past
-        // the last window zero (writing single lanes of the vectors would have the compiler do the
-        // whole loop in scalars).
+        // Four windows at a time; in the last, partial group the lanes past the last window are zero.
         @inline(__always) func windows(_ t: Int, _ gv: SIMD4<Float>, _ pv: SIMD4<Float>, _ iv: SIMD4<Int32>) {
             let corner = UnsafeRawPointer(corners + t).loadUnaligned(as: SIMD4<Int32>.self)
             let zero = SIMD4<Float>()
@@ -560,12 +576,9 @@ func winogradPoolGradOutputTransform(
             t += 4
         }
         if t < count {
-            let (g4, p4, i4) = (tail, tail + 4, UnsafeMutableRawPointer(tail + 8).assumingMemoryBound(to: Int32.self))
-            for lane in 0..<4 {
-                let inside = t + lane < count
-                (g4[lane], p4[lane], i4[lane]) = inside ? (grad[t + lane], pooled[t + lane], indices[t + lane]) : (0, 0, 0)
-            }
-            windows(t, load4(g4), load4(p4), UnsafeRawPointer(i4).loadUnaligned(as: SIMD4<Int32>.self))
+            let n = count - t
+            windows(t, loadLanes(grad + t, count: n, scratch: tail), loadLanes(pooled + t, count: n, scratch: tail),
+                    loadLanes(indices + t, count: n, scratch: tail))
         }
         gradBias[o] += sum.sum()
     }
