@@ -21,9 +21,6 @@ final class LayerBuffers: @unchecked Sendable {
     let batch: Int
     let algorithm: Conv2dAlgorithm
     let input, weight, bias, output, gradOutput, gradInput, gradWeight, gradBias, workspace: UnsafeMutablePointer<Float>
-    /// Winograd's transformed input, kept by forward for backward where the engine keeps it in training
-    /// (`AdderEngine.keepsTransformedInput`).
-    let transformedInput: UnsafeMutablePointer<Float>?
 
     /// The pool's output and indices when the convolution runs fused with a 2×2 max pool.
     let pooled: UnsafeMutablePointer<Float>?
@@ -45,22 +42,18 @@ final class LayerBuffers: @unchecked Sendable {
         gradWeight = randomBuffer(g.outChannels * g.columnRows, seed: seed + 6)
         gradBias = randomBuffer(g.outChannels, seed: seed + 7)
         workspace = randomBuffer(conv2dWorkspaceSize(geometry: g, batch: batch), seed: seed + 8)
-        let kept = conv2dTransformedInputSize(geometry: g, batch: batch, algorithm: algorithm)
-        let keeps = AdderEngine.keepsTransformedInput(geometry: g, batch: batch)
-        transformedInput = keeps ? randomBuffer(kept, seed: seed + 9) : nil
     }
 
     func forward() {
         if let pooled, let poolIndices {
             conv2dReLUMaxPool2x2Forward(
                 input: input, batch: batch, geometry: geometry, weight: weight, bias: bias,
-                pooled: pooled, indices: poolIndices, workspace: workspace, transformedInput: transformedInput)
+                pooled: pooled, indices: poolIndices, workspace: workspace)
             return
         }
         conv2dForward(
             input: input, batch: batch, geometry: geometry, weight: weight, bias: bias,
-            output: output, workspace: workspace, fuseReLU: true, algorithm: algorithm,
-            transformedInput: transformedInput)
+            output: output, workspace: workspace, fuseReLU: true, algorithm: algorithm)
     }
 
     /// With the fused pool: the fused backward, the pool's outputs standing in for their gradient
@@ -70,19 +63,17 @@ final class LayerBuffers: @unchecked Sendable {
             conv2dReLUMaxPool2x2Backward(
                 input: input, batch: batch, geometry: geometry, weight: weight, gradPooled: pooled,
                 pooled: pooled, indices: poolIndices, gradWeight: gradWeight, gradBias: gradBias,
-                gradInput: wantsGradInput ? gradInput : nil, workspace: workspace,
-                transformedInput: transformedInput.map { UnsafePointer($0) })
+                gradInput: wantsGradInput ? gradInput : nil, workspace: workspace)
             return
         }
         conv2dBackward(
             input: input, batch: batch, geometry: geometry, weight: weight, gradOutput: gradOutput,
             gradWeight: gradWeight, gradBias: gradBias, gradInput: wantsGradInput ? gradInput : nil,
-            workspace: workspace, algorithm: algorithm, transformedInput: transformedInput.map { UnsafePointer($0) })
+            workspace: workspace, algorithm: algorithm)
     }
 
     deinit {
         for p in [input, weight, bias, output, gradOutput, gradInput, gradWeight, gradBias, workspace] { p.deallocate() }
-        transformedInput?.deallocate()
         pooled?.deallocate()
         poolIndices?.deallocate()
     }

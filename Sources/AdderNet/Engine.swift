@@ -8,6 +8,13 @@
 // piece nor on the number of workers. There is no batch-dependent layer. The adder (35 values) runs
 // on the whole batch on the calling thread.
 //
+// The backward pass transforms each Winograd layer's input again (for the weight gradient) instead
+// of keeping the transformed tiles V from the forward pass: redone, V is made one chunk at a time
+// into the worker's workspace, which stays in L2, where kept it would be written out to buffers of
+// its own (0.4–4 MiB per layer and piece of 16) and read back from L3. On the EPYC, keeping conv1's
+// and conv2's V made training 18% slower, and keeping only conv3–conv5's made those three layers
+// 6–11% slower than redoing it (BENCHMARKS.md). The values are the same either way.
+//
 // Shape letters: N batch, n the images of one piece, C channels, H×W image, P = OH·OW.
 import Dispatch
 import Foundation
@@ -61,9 +68,6 @@ final class WorkerBuffers: @unchecked Sendable {
     var gradA: UnsafeMutablePointer<Float>
     var gradB: UnsafeMutablePointer<Float>
     var workspace: UnsafeMutablePointer<Float>
-    /// Per convolution, Winograd's transformed input kept from forward for backward (nil for im2col,
-    /// and where `AdderEngine.keepsTransformedInput` says the backward pass redoes it).
-    var transformedInputs: [UnsafeMutablePointer<Float>?]
 
     static let poolGeometry = (planes: 64, size: 22, out: 11)
 
@@ -84,15 +88,10 @@ final class WorkerBuffers: @unchecked Sendable {
         gradB = .allocate(capacity: capacity * largest)
         let workspaceSize = AdderNetwork.convs.map { conv2dWorkspaceSize(geometry: $0.geometry, batch: capacity) }.max()!
         workspace = .allocate(capacity: workspaceSize)
-        transformedInputs = AdderNetwork.convs.map {
-            let size = conv2dTransformedInputSize(geometry: $0.geometry, batch: capacity)
-            return AdderEngine.keepsTransformedInput(geometry: $0.geometry, batch: capacity) ? .allocate(capacity: size) : nil
-        }
     }
 
     deinit {
         activations.forEach { $0.deallocate() }
-        transformedInputs.forEach { $0?.deallocate() }
         for p in [pooled, gradA, gradB, workspace] { p.deallocate() }
         poolIndices.deallocate()
     }
@@ -118,7 +117,7 @@ public final class AdderEngine: @unchecked Sendable {
 
     /// An engine with `threads` workers (0: one per active processor core) that run pieces of at most
     /// `pieceSize` images (16: large enough for efficient GEMMs and for Winograd in every 3×3 layer,
-    /// small enough that a piece's activations and kept tiles stay near a core's L2 cache and that a
+    /// small enough that a piece's activations stay near a core's L2 cache and that a
     /// batch of 128 makes eight pieces to share among the cores).
     public init(threads: Int = 0, pieceSize: Int = AdderEngine.defaultPieceSize) {
         let cores = ProcessInfoCores.active
@@ -148,23 +147,6 @@ public final class AdderEngine: @unchecked Sendable {
             winogradTransformWeight(params[2 * i], geometry: conv.geometry, into: u)
             return UnsafePointer(u)
         }
-    }
-
-    /// Floats of Winograd-transformed input a piece may keep for one convolution, from forward for
-    /// backward: 2¹⁸ (1 MiB, a core's L2 on the EPYC this project is measured on).
-    public static let keptTransformBudget = 1 << 18
-
-    /// Whether a piece of `batch` images keeps a convolution's Winograd-transformed input (V) from
-    /// the forward pass for the weight gradient, instead of transforming its input again in the
-    /// backward pass: only when it runs as Winograd and the piece's V is at most `keptTransformBudget`
-    /// floats. So conv3–conv5
-    /// keep theirs (0.4–0.6 MiB for 16 images), while conv1 and conv2 (2.4 and 4 MiB), which would
-    /// write V out through the L3 cache and read it back, redo the transform into a chunk-sized
-    /// buffer that stays in L2: training about 18% faster than keeping every layer's V (medians of
-    /// six interleaved pairs of runs on the EPYC, BENCHMARKS.md). The values are the same either
-    /// way. No PyTorch counterpart.
-    public static func keepsTransformedInput(geometry: Conv2dGeometry, batch: Int) -> Bool {
-        (1...keptTransformBudget).contains(conv2dTransformedInputSize(geometry: geometry, batch: batch))
     }
 
     /// The default most images per piece, 16 (see `init(threads:pieceSize:)`); among 8, 12, 16, 24
@@ -228,8 +210,7 @@ public final class AdderEngine: @unchecked Sendable {
                         let r = ranges[piece]
                         guard !r.isEmpty else { return }
                         Self.cnnForward(
-                            params, weightsU, input: xp + r.lowerBound * 784, count: r.count, buffers: buffers,
-                            keepForBackward: false)
+                            params, weightsU, input: xp + r.lowerBound * 784, count: r.count, buffers: buffers)
                         (op + r.lowerBound * 10).update(from: buffers.activations.last!, count: r.count * 10)
                     }
                 }
@@ -282,7 +263,7 @@ public final class AdderEngine: @unchecked Sendable {
                             gradients.update(repeating: 0, count: gradientCount)
                             guard !r.isEmpty else { return }
                             let input = xp + r.lowerBound * 784
-                            Self.cnnForward(params, weightsU, input: input, count: r.count, buffers: buffers, keepForBackward: true)
+                            Self.cnnForward(params, weightsU, input: input, count: r.count, buffers: buffers)
                             let z = buffers.activations.last!
                             (op + r.lowerBound * 10).update(from: z, count: r.count * 10)
                             cp[piece] = Self.crossEntropyGradient(
@@ -334,11 +315,10 @@ public final class AdderEngine: @unchecked Sendable {
             && g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0
     }
 
-    /// `keepForBackward`: keep Winograd's transformed inputs for `cnnBackward` (training); inference
-    /// skips writing them. `weightsU`: per convolution, its Winograd-transformed weight or nil.
+    /// `weightsU`: per convolution, its Winograd-transformed weight or nil.
     private static func cnnForward(
         _ params: [UnsafePointer<Float>], _ weightsU: [UnsafePointer<Float>?], input: UnsafePointer<Float>,
-        count n: Int, buffers: WorkerBuffers, keepForBackward: Bool
+        count n: Int, buffers: WorkerBuffers
     ) {
         let fusesPool = Self.fusesPool(batch: n)
         var x = input
@@ -349,7 +329,7 @@ public final class AdderEngine: @unchecked Sendable {
                 conv2dReLUMaxPool2x2Forward(
                     input: x, batch: n, geometry: spec.geometry, weight: params[2 * i], bias: params[2 * i + 1],
                     pooled: buffers.pooled, indices: buffers.poolIndices, workspace: buffers.workspace,
-                    transformedInput: keepForBackward ? buffers.transformedInputs[i] : nil, transformedWeight: weightsU[i])
+                    transformedWeight: weightsU[i])
                 x = UnsafePointer(buffers.pooled)
                 continue
             }
@@ -364,7 +344,7 @@ public final class AdderEngine: @unchecked Sendable {
             conv2dForward(
                 input: x, batch: n, geometry: spec.geometry, weight: params[2 * i], bias: params[2 * i + 1],
                 output: buffers.activations[i], workspace: buffers.workspace, fuseReLU: spec.relu,
-                transformedInput: keepForBackward ? buffers.transformedInputs[i] : nil, transformedWeight: weightsU[i])
+                transformedWeight: weightsU[i])
             x = UnsafePointer(buffers.activations[i])
         }
     }
@@ -414,20 +394,19 @@ public final class AdderEngine: @unchecked Sendable {
             // before routing it back equals masking by ReLU(conv2) > 0 after.
             let inputIsReLUOutput = i > 0 && ((afterPool && !fusesPool) || (!afterPool && convs[i - 1].relu))
             let (gradWeight, gradBias) = (gradients + gradientOffsets[2 * i], gradients + gradientOffsets[2 * i + 1])
-            let kept = buffers.transformedInputs[i].map { UnsafePointer($0) }
             if i == poolIndex - 1 && fusesPool {
                 conv2dReLUMaxPool2x2Backward(
                     input: layerInput, batch: n, geometry: spec.geometry, weight: params[2 * i],
                     gradPooled: gradOut, pooled: buffers.pooled, indices: buffers.poolIndices,
                     gradWeight: gradWeight, gradBias: gradBias, gradInput: i == 0 ? nil : spare,
                     gradInputReLUOutput: inputIsReLUOutput ? layerInput : nil, workspace: buffers.workspace,
-                    transformedInput: kept, transformedWeight: weightsU[i])
+                    transformedWeight: weightsU[i])
             } else {
                 conv2dBackward(
                     input: layerInput, batch: n, geometry: spec.geometry, weight: params[2 * i],
                     gradOutput: gradOut, gradWeight: gradWeight, gradBias: gradBias,
                     gradInput: i == 0 ? nil : spare, gradInputReLUOutput: inputIsReLUOutput ? layerInput : nil,
-                    workspace: buffers.workspace, transformedInput: kept, transformedWeight: weightsU[i])
+                    workspace: buffers.workspace, transformedWeight: weightsU[i])
             }
             swap(&gradOut, &spare)
             if afterPool && !fusesPool {

@@ -113,18 +113,6 @@ func stepDoesNotDependOnWorkerCount(pieceSize: Int) throws {
     }
 }
 
-@Test("pieces of 16 keep the small layers' Winograd tiles for backward and redo conv1's and conv2's")
-func keptTransformedInputs() {
-    let keeps = AdderNetwork.convs.map { AdderEngine.keepsTransformedInput(geometry: $0.geometry, batch: 16) }
-    // input1, conv1, conv2, oneconv1, conv3, conv4, conv5, conv6: im2col layers have nothing to keep.
-    #expect(keeps == [false, false, false, false, true, true, true, false])
-    let sizes = AdderNetwork.convs.map { conv2dTransformedInputSize(geometry: $0.geometry, batch: 16) }
-    #expect(sizes[1] > AdderEngine.keptTransformBudget && sizes[2] > AdderEngine.keptTransformBudget)
-    #expect(sizes[4...6].allSatisfy { $0 > 0 && $0 <= AdderEngine.keptTransformBudget })
-    // A piece of 64 keeps none: conv3's tiles alone outgrow the budget.
-    #expect(!AdderEngine.keepsTransformedInput(geometry: AdderNetwork.convs[4].geometry, batch: 64))
-}
-
 @Test("inference gives the training pass's logits and sums, at any thread count")
 func forwardMatchesStep() throws {
     let f = try ParityFixture()
