@@ -315,7 +315,10 @@ public final class AdderEngine: @unchecked Sendable {
             && g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0
     }
 
-    /// `weightsU`: per convolution, its Winograd-transformed weight or nil.
+    /// Forward over one piece of `n` images, leaving in `buffers` what `cnnBackward` reads: each
+    /// convolution's output (conv2's only when it runs apart from the pool; conv6's, the logits,
+    /// last) and the pool's output and indices. `weightsU`: per convolution, its
+    /// Winograd-transformed weight or nil.
     private static func cnnForward(
         _ params: [UnsafePointer<Float>], _ weightsU: [UnsafePointer<Float>?], input: UnsafePointer<Float>,
         count n: Int, buffers: WorkerBuffers
