@@ -18,7 +18,9 @@ public enum Checkpoint {
     ///
     /// Returns the network and the file's metadata (empty for a PyTorch file). Throws
     /// `SafetensorsError` for a malformed file or a non-F32 parameter, and `CheckpointError` for
-    /// missing or extra keys or a wrong shape (naming the key, the expected and the found shape).
+    /// missing or extra keys, a wrong shape (naming the key, the expected and the found shape) or a
+    /// NaN or infinite value (which `torch.load_state_dict` would accept; a network with one
+    /// predicts NaN). The errors do not name the file; callers that read a user's file add it.
     public static func load(contentsOf url: URL) throws -> (network: AdderNetwork, metadata: [String: String]) {
         let file = try SafetensorsFile(contentsOf: url)
         let extra = file.names.filter { !AdderNetwork.parameterNames.contains($0) }.sorted()
@@ -31,7 +33,11 @@ public enum Checkpoint {
             guard entry.shape == shape else {
                 throw CheckpointError.shapeMismatch(key: name, expected: shape, found: entry.shape)
             }
-            state[name] = try file.float32(name)
+            let tensor = try file.float32(name)
+            if let index = tensor.scalars.firstIndex(where: { !$0.isFinite }) {
+                throw CheckpointError.nonFinite(key: name, index: index, value: tensor.scalars[index])
+            }
+            state[name] = tensor
         }
         return (try AdderNetwork(stateDict: state), file.metadata)
     }

@@ -136,14 +136,47 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case unexpectedKeys([String])
     /// A parameter whose shape differs from the network's.
     case shapeMismatch(key: String, expected: [Int], found: [Int])
+    /// A parameter holding NaN or ±infinity; `index` is the first such element, row-major.
+    /// (PyTorch's `load_state_dict` accepts these; a model with them predicts NaN.)
+    case nonFinite(key: String, index: Int, value: Float)
 
-    /// One line naming the keys or the key with its expected and found shape.
+    /// Most keys a message lists before it says how many more there are.
+    static let listedKeys = 6
+
+    /// One line naming the keys or the key with its expected and found shape or value.
     public var description: String {
         switch self {
-        case .missingKeys(let keys): "checkpoint is missing \(keys.count) key(s): \(keys.joined(separator: ", "))"
-        case .unexpectedKeys(let keys): "checkpoint has unexpected key(s): \(keys.joined(separator: ", "))"
+        case .missingKeys(let keys):
+            "checkpoint is missing \(keys.count) key(s): \(Self.list(keys))\(Self.prefixHint(missing: keys))"
+        case .unexpectedKeys(let keys):
+            "checkpoint has \(keys.count) unexpected key(s): \(Self.list(keys))\(Self.prefixHint(unexpected: keys))"
         case .shapeMismatch(let key, let expected, let found):
             "checkpoint key \(key) has shape \(found), expected \(expected)"
+        case .nonFinite(let key, let index, let value):
+            "checkpoint key \(key) holds \(value) at element \(index), expected finite numbers"
         }
+    }
+
+    /// The first `listedKeys` keys, then how many are left out.
+    private static func list(_ keys: [String]) -> String {
+        let shown = keys.prefix(listedKeys).joined(separator: ", ")
+        return keys.count > listedKeys ? shown + " and \(keys.count - listedKeys) more" : shown
+    }
+
+    /// A hint when the unexpected keys are the network's own under a prefix such as `model.` (a
+    /// `training-state.safetensors`) or `module.` (a model saved inside a wrapper).
+    private static func prefixHint(unexpected keys: [String]) -> String {
+        let prefixes = Set(AdderNetwork.parameterNames.flatMap { name in
+            keys.filter { $0.hasSuffix("." + name) }.map { String($0.dropLast(name.count)) }
+        })
+        guard let prefix = prefixes.sorted().first else { return "" }
+        let hint = prefix == "model."
+            ? " (a training-state file? give the run's model.safetensors)" : ""
+        return "; expected the keys without the prefix '\(prefix)', such as \(AdderNetwork.parameterNames[0])\(hint)"
+    }
+
+    /// A hint when every key is missing: the file holds no tensor of this network.
+    private static func prefixHint(missing keys: [String]) -> String {
+        keys.count == AdderNetwork.parameterNames.count ? " (the file holds none of this network's tensors)" : ""
     }
 }

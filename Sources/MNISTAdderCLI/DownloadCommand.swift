@@ -10,9 +10,12 @@ struct DownloadCommand: AsyncParsableCommand {
         discussion: "MNIST already ships with mnist-adder; this is for a fresh copy elsewhere (use it with --data-dir).")
 
     @Option(help: "Folder to write the files into.") var to: String
-    @Option(help: "Seconds to wait for each mirror.") var timeout: Double = 30
+    @Option(parsing: .unconditional, help: "Seconds to wait for each mirror.") var timeout: Double = 30
 
     func run() async throws {
+        guard timeout.isFinite, timeout > 0 else {
+            throw CommandError("--timeout: expected a positive number of seconds, found \(timeout)")
+        }
         let urls = try await MNISTDownload.download(to: URL(fileURLWithPath: to), timeout: timeout)
         for url in urls { print("Wrote \(url.path)") }
     }

@@ -9,10 +9,10 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Test-set metrics of a checkpoint (written by mnist-adder or by PyTorch for the seed network).")
 
-    @Option(help: "A model.safetensors file.") var checkpoint: String
-    @Option(help: "Range of the test integers, as LO...HI.") var addendRange = AddendRange(AdderDataset.defaultAddendRange)
-    @Option(help: "Images per forward pass.") var batchSize = 1000
-    @Option(help: "Worker threads (default: one per core).") var threads = 0
+    @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
+    @Option(parsing: .unconditional, help: "Range of the test integers, as LO...HI.") var addendRange = AddendRange(AdderDataset.defaultAddendRange)
+    @Option(parsing: .unconditional, help: "Images per forward pass.") var batchSize = 1000
+    @Option(parsing: .unconditional, help: "Worker threads, 0 for one per core.") var threads = 0
     @Flag(help: "Print the metrics as JSON.") var json = false
     @OptionGroup var data: DataOptions
 
@@ -31,7 +31,7 @@ struct EvaluateCommand: ParsableCommand {
         guard batchSize >= 1 else {
             throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)")
         }
-        let (network, _) = try Checkpoint.load(contentsOf: URL(fileURLWithPath: checkpoint))
+        let (network, _, _) = try loadCheckpoint(checkpoint)
         let test = try AdderDataset.load(.test, from: data.directory, addendRange: try addendRange.validated(), seed: 0)
         let e = try evaluate(network, on: test, engine: AdderEngine(threads: threads), batchSize: batchSize)
         if json {

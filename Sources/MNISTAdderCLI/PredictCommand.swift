@@ -12,16 +12,16 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Predict the digit and the sum for PNG images or MNIST test images.",
         discussion: """
-            A PNG of any kind (gray, RGB, palette, with or without transparency, any size) is prepared as MNIST's
-            digits were: transparency composited, dark-on-light inverted, cropped, scaled into 20×20, centered by
+            A PNG of any kind (gray, RGB, palette, with or without transparency, any size) is prepared as MNIST's \
+            digits were: transparency composited, dark-on-light inverted, cropped, scaled into 20×20, centered by \
             its center of mass in 28×28, then normalized as in training. A blank image is reported as blank.
             """)
 
-    @Option(help: "A model.safetensors file.") var checkpoint: String
+    @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
     @Option(name: .customLong("image"), help: "A PNG image of one digit (repeat for several).") var images: [String] = []
-    @Option(name: .customLong("test-index"), help: "An MNIST test image by index 0..<10000 (repeat for several).")
+    @Option(name: .customLong("test-index"), parsing: .unconditionalSingleValue, help: "An MNIST test image by index 0..<10000 (repeat for several).")
     var testIndices: [Int] = []
-    @Option(help: "The integer to add to the digit.") var addend = 0
+    @Option(parsing: .unconditional, help: "The integer to add to the digit.") var addend = 0
     @Flag(help: "Print the predictions as JSON.") var json = false
     @OptionGroup var data: DataOptions
 
@@ -43,7 +43,7 @@ struct PredictCommand: ParsableCommand {
         guard (0...AdderDataset.maximumAddend).contains(addend) else {
             throw CommandError("--addend: expected 0...\(AdderDataset.maximumAddend), found \(addend)")
         }
-        let (network, _) = try Checkpoint.load(contentsOf: URL(fileURLWithPath: checkpoint))
+        let (network, _, _) = try loadCheckpoint(checkpoint)
         var inputs: [(source: String, pixels: [UInt8]?, label: Int?)] = []
         for path in images {
             let bytes: [UInt8]

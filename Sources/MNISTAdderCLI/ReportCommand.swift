@@ -24,7 +24,7 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw CommandError("\(historyURL.path) is not a history written by mnist-adder train: \(error)")
         }
-        let (network, _) = try Checkpoint.load(contentsOf: folder.appendingPathComponent(Trainer.FileName.model))
+        let (network, _, _) = try loadCheckpoint(folder.appendingPathComponent(Trainer.FileName.model).path)
         let options = (try? Trainer.savedOptions(in: folder)) ?? TrainingOptions()
         let test = try AdderDataset.load(.test, from: data.directory, addendRange: options.addendRange, seed: options.seed)
         let evaluation = try evaluate(network, on: test, engine: AdderEngine())

@@ -9,20 +9,19 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve live digit and sum predictions: a drawing page at / and a JSON API.",
         discussion: """
-            POST /api/predict with {"image": "<PNG base64>", "addend": 7} or {"pixels": [784 values 0-255],
+            POST /api/predict with {"image": "<PNG base64>", "addend": 7} or {"pixels": [784 values 0-255], \
             "addend": 7}; GET /api/model; GET /healthz. SIGINT or SIGTERM stops it gracefully.
             """)
 
-    @Option(help: "A model.safetensors file.") var checkpoint: String
+    @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
-    @Option(help: "Port to listen on.") var port = 8080
-    @Option(help: "Allowed range of the integer, as LO...HI.") var addendRange = AddendRange(0...9)
-    @Option(help: "Largest request body in bytes.") var maxBodyBytes = 1 << 20
-    @Option(help: "Predictions computed at once (default: one per core).") var workers = 0
+    @Option(parsing: .unconditional, help: "Port to listen on.") var port = 8080
+    @Option(parsing: .unconditional, help: "Allowed range of the integer, as LO...HI.") var addendRange = AddendRange(0...9)
+    @Option(parsing: .unconditional, help: "Largest request body in bytes.") var maxBodyBytes = 1 << 20
+    @Option(parsing: .unconditional, help: "Predictions computed at once, 0 for one per core.") var workers = 0
 
     func run() async throws {
-        let url = URL(fileURLWithPath: checkpoint)
-        let (network, metadata) = try Checkpoint.load(contentsOf: url)
+        let (network, metadata, url) = try loadCheckpoint(checkpoint)
         var info = metadata
         info["checkpoint"] = url.path
         var configuration = ServerConfiguration(

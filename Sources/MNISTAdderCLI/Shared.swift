@@ -49,6 +49,28 @@ struct DataOptions: ParsableArguments {
     var directory: URL? { MNIST.dataDirectory(option: dataDir) }
 }
 
+/// Loads the checkpoint a user named: a `.safetensors` file, or a run folder holding `model.safetensors`.
+/// The errors name the file: `CheckpointError`s (keys, shapes, values) come back as one line prefixed
+/// with its path; `SafetensorsError`s already name it.
+func loadCheckpoint(_ path: String) throws -> (network: AdderNetwork, metadata: [String: String], url: URL) {
+    var url = URL(fileURLWithPath: path)
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+        let model = url.appendingPathComponent(Trainer.FileName.model)
+        guard FileManager.default.fileExists(atPath: model.path) else {
+            throw CommandError(
+                "\(url.path) is a folder without \(Trainer.FileName.model), expected a checkpoint file or a run folder")
+        }
+        url = model
+    }
+    do {
+        let (network, metadata) = try Checkpoint.load(contentsOf: url)
+        return (network, metadata, url)
+    } catch let error as CheckpointError {
+        throw CommandError("\(url.path): \(error)")
+    }
+}
+
 /// A thrown error that the command line prints as one line.
 struct CommandError: Error, CustomStringConvertible {
     let description: String

@@ -12,23 +12,23 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train the network and report both accuracies on the test set.",
         discussion: """
-            With no options this is the seed's run on the bundled MNIST: 10 epochs, loss = cross-entropy + MSE.
-            After every epoch the model, the optimizer state and the history are written atomically into the
+            With no options this is the seed's run on the bundled MNIST: 10 epochs, loss = cross-entropy + MSE. \
+            After every epoch the model, the optimizer state and the history are written atomically into the \
             output folder, with pictures of the run (curves, confusion matrix, misclassified digits, report.html).
             """)
 
-    @Option(help: "Passes over the training set.") var epochs: Int?
-    @Option(help: "Images per optimizer step.") var batchSize: Int?
-    @Option(help: "Learning rate (the peak of the one-cycle schedule).") var learningRate: Float?
+    @Option(parsing: .unconditional, help: "Passes over the training set.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Images per optimizer step.") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Learning rate (the peak of the one-cycle schedule).") var learningRate: Float?
     @Option(help: "adam, adamw or sgd (Nesterov, momentum 0.9).") var optimizer: OptimizerKind?
     @Option(help: "onecycle, step or constant.") var schedule: ScheduleKind?
-    @Option(help: "L2 weight decay (decoupled for adamw).") var weightDecay: Float?
-    @Option(help: "Seeds the weights, the integers and the shuffling.") var seed: UInt64?
-    @Option(help: "Weights of cross-entropy and MSE in the loss, as CE,MSE.") var lossWeights: String?
-    @Option(help: "Range of the integer added to the digit, as LO...HI.") var addendRange: AddendRange?
-    @Option(help: "Train on the first N training images only (quick runs).") var limit: Int?
-    @Option(help: "Evaluate on the first N test images only (quick runs).") var testLimit: Int?
-    @Option(help: "Worker threads (default: one per core).") var threads: Int?
+    @Option(parsing: .unconditional, help: "L2 weight decay (decoupled for adamw).") var weightDecay: Float?
+    @Option(parsing: .unconditional, help: "Seeds the weights, the integers and the shuffling.") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Weights of cross-entropy and MSE in the loss, as CE,MSE.") var lossWeights: String?
+    @Option(parsing: .unconditional, help: "Range of the integer added to the digit, as LO...HI.") var addendRange: AddendRange?
+    @Option(parsing: .unconditional, help: "Train on the first N training images only (quick runs).") var limit: Int?
+    @Option(parsing: .unconditional, help: "Evaluate on the first N test images only (quick runs).") var testLimit: Int?
+    @Option(parsing: .unconditional, help: "Worker threads (default: one per core).") var threads: Int?
     @Flag(help: "Drop the last partial batch of each epoch.") var dropLast = false
     @Option(help: "Folder for the checkpoint, history and pictures (default: runs/<date-time>).") var output: String?
     @Option(help: "Continue the run saved in this folder, with its own options.") var resume: String?
@@ -57,6 +57,7 @@ struct TrainCommand: ParsableCommand {
                         + "to continue it, or another --output")
             }
         }
+        try Self.checkWritable(outputDirectory)
         let o = trainer.options
         print("Training on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
               + "\(o.epochs) epochs, batch \(o.batchSize), \(o.optimizer.rawValue) \(o.schedule.rawValue) "
@@ -122,6 +123,20 @@ struct TrainCommand: ParsableCommand {
         let test = try AdderDataset.load(
             .test, from: data.directory, limit: o.testLimit, addendRange: o.addendRange, seed: o.seed)
         return (train, test)
+    }
+
+    /// Creates `directory` if needed and writes and removes a probe file in it, so that an output folder
+    /// that cannot be written fails before the first epoch instead of after it.
+    static func checkWritable(_ directory: URL) throws {
+        let probe = directory.appendingPathComponent(".mnist-adder-write-check-\(getpid())")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data().write(to: probe)
+            try FileManager.default.removeItem(at: probe)
+        } catch {
+            throw TrainingError.cannotWrite(
+                path: directory.path, reason: "\(error.localizedDescription) (expected a folder this user can write)")
+        }
     }
 
     static func defaultOutput() -> String {

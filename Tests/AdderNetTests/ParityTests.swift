@@ -161,6 +161,35 @@ func checkpointErrors() throws {
     #expect(throws: CheckpointError.unexpectedKeys(["fc.weight"])) {
         try Checkpoint.load(contentsOf: dir.appendingPathComponent("extra.safetensors"))
     }
+    for (value, index) in [(Float.nan, 37), (-Float.infinity, 0)] {
+        state = AdderNetwork(seed: 1).stateDict
+        state["conv4.weight"]!.scalars[index] = value
+        let url = dir.appendingPathComponent("nonfinite-\(index).safetensors")
+        try Safetensors.write(state, to: url)
+        let error = #expect(throws: CheckpointError.self) { try Checkpoint.load(contentsOf: url) }
+        guard case .nonFinite(let key, let found, let v) = error else {
+            Issue.record("expected nonFinite, got \(String(describing: error))")
+            continue
+        }
+        #expect(key == "conv4.weight" && found == index && (v.isNaN ? value.isNaN : v == value))
+    }
+}
+
+@Test("checkpoint errors list a few keys, count the rest and name a prefix the keys carry")
+func checkpointErrorMessages() {
+    let prefixed = AdderNetwork.parameterNames.map { "model." + $0 } + ["optimizer.step"]
+    let text = CheckpointError.unexpectedKeys(prefixed.sorted()).description
+    #expect(text.hasPrefix("checkpoint has 23 unexpected key(s): model.conv1.bias, model.conv1.weight,"), "\(text)")
+    #expect(text.contains(" and 17 more; expected the keys without the prefix 'model.', such as input1.weight"), "\(text)")
+    #expect(text.contains("training-state"), "\(text)")
+    let wrapped = CheckpointError.unexpectedKeys(["module.conv1.weight"]).description
+    #expect(wrapped == "checkpoint has 1 unexpected key(s): module.conv1.weight; "
+        + "expected the keys without the prefix 'module.', such as input1.weight", "\(wrapped)")
+    #expect(CheckpointError.unexpectedKeys(["fc.weight"]).description == "checkpoint has 1 unexpected key(s): fc.weight")
+    #expect(CheckpointError.missingKeys(AdderNetwork.parameterNames).description.hasSuffix(
+        "and 16 more (the file holds none of this network's tensors)"))
+    #expect(CheckpointError.nonFinite(key: "conv1.bias", index: 3, value: .infinity).description
+        == "checkpoint key conv1.bias holds inf at element 3, expected finite numbers")
 }
 
 @Test("initial weights lie within PyTorch's default bounds ±1/√fan_in and depend on the seed")

@@ -43,6 +43,12 @@ func summary() throws {
     (["evaluate", "--checkpoint", "/nonexistent/model.safetensors"], "/nonexistent/model.safetensors"),
     (["train", "--data-dir", "/nonexistent-mnist", "--limit", "10"], "/nonexistent-mnist"),
     (["predict", "--checkpoint", "x.safetensors"], "give at least one --image FILE or --test-index N"),
+    // Negative numbers reach the option's own check (ArgumentParser would take "-1" for an option).
+    (["train", "--epochs", "-1"], "--epochs: expected at least 1, found -1"),
+    (["train", "--learning-rate", "-0.5"], "--learning-rate: expected a positive number, found -0.5"),
+    (["predict", "--checkpoint", "x.safetensors", "--addend", "-3", "--test-index", "0"], "--addend: expected 0..."),
+    (["predict", "--checkpoint", "/", "--test-index", "0"], "/ is a folder without model.safetensors"),
+    (["download", "--to", "/tmp/never-written", "--timeout", "-1"], "--timeout: expected a positive number of seconds, found -1.0"),
 ])
 func badInput(arguments: [String], message: String) throws {
     let r = try runCLI(arguments)
@@ -64,6 +70,58 @@ func wrongShapeCheckpoint() throws {
     let r = try runCLI(["evaluate", "--checkpoint", url.path])
     #expect(r.status != 0)
     #expect(r.stderr.contains("conv5.weight has shape [64, 64, 5, 5], expected [64, 64, 3, 3]"), "\(r.stderr)")
+}
+
+@Test("a checkpoint holding NaN, or a training state given as one, is refused naming the file and the key")
+func unusableCheckpoints() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var state = AdderNetwork(seed: 1).stateDict
+    state["out2.weight"]!.scalars[2] = .nan
+    let nan = folder.appendingPathComponent("nan.safetensors")
+    try Safetensors.write(state, to: nan)
+    let r = try runCLI(["predict", "--checkpoint", nan.path, "--test-index", "0"])
+    #expect(r.status != 0 && r.stdout.isEmpty)
+    #expect(r.stderr == "mnist-adder: \(nan.path): checkpoint key out2.weight holds nan at element 2, expected finite numbers\n")
+
+    let trainingState = folder.appendingPathComponent("training-state.safetensors")
+    try Safetensors.write(
+        Dictionary(uniqueKeysWithValues: AdderNetwork(seed: 1).stateDict.map { ("model." + $0.key, $0.value) }),
+        to: trainingState)
+    let t = try runCLI(["evaluate", "--checkpoint", trainingState.path])
+    #expect(t.status != 0)
+    #expect(t.stderr.split(separator: "\n").count == 1)
+    #expect(t.stderr.contains("\(trainingState.path): checkpoint has 22 unexpected key(s)"), "\(t.stderr)")
+    #expect(t.stderr.contains("without the prefix 'model.'"), "\(t.stderr)")
+}
+
+@Test("a run folder works as --checkpoint: predict on it prints what its model.safetensors gives")
+func runFolderAsCheckpoint() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try Checkpoint.save(AdderNetwork(seed: 3), to: folder.appendingPathComponent("model.safetensors"))
+    let byFolder = try runCLI(["predict", "--checkpoint", folder.path, "--test-index", "3", "--addend", "4"])
+    let byFile = try runCLI([
+        "predict", "--checkpoint", folder.appendingPathComponent("model.safetensors").path, "--test-index", "3",
+        "--addend", "4",
+    ])
+    #expect(byFolder.status == 0 && byFile.status == 0, "\(byFolder.stderr)")
+    #expect(byFolder.stdout.hasPrefix("test[3]: digit "), "\(byFolder.stdout)")
+    #expect(byFolder.stdout == byFile.stdout)
+}
+
+@Test("an output folder that cannot be made fails before the first epoch, in one line")
+func unwritableOutput() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("a-file")
+    try Data("x".utf8).write(to: file)
+    let r = try runCLI(["train", "--epochs", "1", "--limit", "256", "--test-limit", "100", "--output", file.path + "/run"])
+    #expect(r.status != 0)
+    #expect(!r.stdout.contains("epoch"), "trained before failing: \(r.stdout)")
+    #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+    #expect(r.stderr.contains("cannot write \(file.path)/run: "), "\(r.stderr)")
+    #expect(try String(contentsOf: file, encoding: .utf8) == "x")
 }
 
 @Test("a run killed mid-training and resumed ends with the weights of an uninterrupted run")
