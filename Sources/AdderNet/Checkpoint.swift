@@ -19,7 +19,7 @@ public enum Checkpoint {
     /// Returns the network and the file's metadata (empty for a PyTorch file). Throws
     /// `SafetensorsError` for a malformed file or a non-F32 parameter, and `CheckpointError` for
     /// missing or extra keys, a wrong shape (naming the key, the expected and the found shape) or a
-    /// NaN or infinite value (which `torch.load_state_dict` would accept; a network with one
+    /// NaN or infinite value (which `nn.Module.load_state_dict` would accept; a network with one
     /// predicts NaN). The errors do not name the file; callers that read a user's file add it.
     public static func load(contentsOf url: URL) throws -> (network: AdderNetwork, metadata: [String: String]) {
         let file = try SafetensorsFile(contentsOf: url)
