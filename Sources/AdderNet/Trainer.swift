@@ -58,9 +58,15 @@ public final class Trainer {
     private let schedule: any LearningRateSchedule
 
     /// Sets up a fresh run: weights from `options.seed`, optimizer and schedule as the options say.
-    /// Throws `TrainingError.invalidOption` for a bad setting.
+    /// Throws `TrainingError.invalidOption` for a bad setting, or when `dropLast` with a batch larger
+    /// than the training set would leave an epoch without a step.
     public init(options: TrainingOptions, trainSet: AdderDataset, testSet: AdderDataset) throws {
         try options.validate()
+        guard Self.batchesPerEpoch(count: trainSet.count, options: options) >= 1 else {
+            throw TrainingError.invalidOption(
+                name: "batch-size", expected: "at most the \(trainSet.count) training images with --drop-last",
+                found: "\(options.batchSize)")
+        }
         self.options = options
         self.trainSet = trainSet
         self.testSet = testSet

@@ -58,12 +58,16 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The seed's settings with the project's defaults.
     public init() {}
 
+    /// The most epochs a run may ask for (a year of epochs on this machine; more is a typo).
+    public static let maximumEpochs = 1_000_000
+
     /// Throws `TrainingError.invalidOption` naming the first setting that makes no sense.
     public func validate() throws {
         func bad(_ name: String, _ expected: String, _ found: String) -> TrainingError {
             .invalidOption(name: name, expected: expected, found: found)
         }
         guard epochs >= 1 else { throw bad("epochs", "at least 1", "\(epochs)") }
+        guard epochs <= Self.maximumEpochs else { throw bad("epochs", "at most \(Self.maximumEpochs)", "\(epochs)") }
         guard batchSize >= 1 else { throw bad("batch-size", "at least 1", "\(batchSize)") }
         guard learningRate.isFinite && learningRate > 0 else {
             throw bad("learning-rate", "a positive number", "\(learningRate)")

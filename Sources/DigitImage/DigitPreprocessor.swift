@@ -64,7 +64,10 @@ public enum DigitPreprocessor {
     ///    strokes or black for light strokes (stroke colour = alpha-weighted mean luminance), so the ink is the
     ///    alpha-weighted stroke and fully transparent pixels are background.
     /// 3. Luminance with ITU-R BT.601 weights (0.299, 0.587, 0.114).
-    /// 4. Polarity: if the median of the 1-pixel border is light (> 127.5) the image is inverted.
+    /// 4. Polarity: the ink is what lies farthest from the median of the 1-pixel border: the image is
+    ///    inverted when its darkest pixel is farther below that median than its lightest is above it (on an
+    ///    exact tie, when the median is light, > 127.5). So dark ink on mid-gray (110) and light ink on gray
+    ///    (160) are both found; a rule on the border alone (light border → invert) blanked them.
     /// 5. Contrast: ink = (value − border median) / (max − border median) · 255, clamped; below `noiseLevel` → 0.
     ///    Blank (all-zero result, `isBlank`) when max − border median < `minimumContrast` or the ink mass is below
     ///    `minimumInkFraction` of the pixel count.
@@ -108,7 +111,9 @@ public enum DigitPreprocessor {
         }
 
         let borderMedian = median(border(of: composite, width, height))
-        let wasInverted = borderMedian > 127.5
+        let darkInk = borderMedian - (composite.min() ?? borderMedian)
+        let lightInk = (composite.max() ?? borderMedian) - borderMedian
+        let wasInverted = darkInk == lightInk ? borderMedian > 127.5 : darkInk > lightInk
         var ink = composite
         var background = borderMedian
         if wasInverted {

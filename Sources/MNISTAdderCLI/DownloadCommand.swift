@@ -13,8 +13,8 @@ struct DownloadCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Seconds to wait for each mirror.") var timeout: Double = 30
 
     func run() async throws {
-        guard timeout.isFinite, timeout > 0 else {
-            throw CommandError("--timeout: expected a positive number of seconds, found \(timeout)")
+        guard timeout.isFinite, timeout > 0, timeout <= 3600 else {
+            throw CommandError("--timeout: expected seconds in (0, 3600], found \(timeout)")
         }
         let urls = try await MNISTDownload.download(to: URL(fileURLWithPath: to), timeout: timeout)
         for url in urls { print("Wrote \(url.path)") }

@@ -31,6 +31,9 @@ struct EvaluateCommand: ParsableCommand {
         guard batchSize >= 1 else {
             throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)")
         }
+        guard threads >= 0 else {
+            throw TrainingError.invalidOption(name: "threads", expected: "0 (one per core) or more", found: "\(threads)")
+        }
         let (network, _, _) = try loadCheckpoint(checkpoint)
         let test = try AdderDataset.load(.test, from: data.directory, addendRange: try addendRange.validated(), seed: 0)
         let e = try evaluate(network, on: test, engine: AdderEngine(threads: threads), batchSize: batchSize)

@@ -64,19 +64,20 @@ struct PredictCommand: ParsableCommand {
                 inputs.append(("test[\(index)]", Array(test.image(at: index)), Int(test.labels[index])))
             }
         }
-        let drawn = inputs.filter { $0.pixels != nil }
-        var results: [String: (digit: Int, probabilities: [Float], sum: Float)] = [:]
+        // Results by input position: two inputs may print the same name (an image file called "test[0]").
+        let drawn = inputs.indices.filter { inputs[$0].pixels != nil }
+        var results: [Int: (digit: Int, probabilities: [Float], sum: Float)] = [:]
         if !drawn.isEmpty {
-            let images = MNISTNormalization.images(drawn.flatMap { $0.pixels! })
+            let images = MNISTNormalization.images(drawn.flatMap { inputs[$0].pixels ?? [] })
             let out = AdderEngine().forward(network, images: images, addends: Array(repeating: addend, count: drawn.count))
             let probabilities = softmax(out.logits)
-            for (i, input) in drawn.enumerated() {
-                results[input.source] = (
+            for (i, position) in drawn.enumerated() {
+                results[position] = (
                     out.digits[i], Array(probabilities.scalars[(i * 10)..<((i + 1) * 10)]), out.sums.scalars[i])
             }
         }
-        let predictions = inputs.map { input in
-            let r = results[input.source]
+        let predictions = inputs.indices.map { position in
+            let input = inputs[position], r = results[position]
             return Prediction(
                 source: input.source, blank: r == nil, digit: r?.digit, probabilities: r?.probabilities,
                 addend: addend, sum: r?.sum, roundedSum: r.map { roundedSum($0.sum) }, label: input.label)

@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Predictions computed at once, 0 for one per core.") var workers = 0
 
     func run() async throws {
+        guard workers >= 0 else {
+            throw CommandError("--workers: expected 0 (one per core) or more, found \(workers)")
+        }
         let (network, metadata, url) = try loadCheckpoint(checkpoint)
         var info = metadata
         info["checkpoint"] = url.path

@@ -43,6 +43,9 @@ struct TrainCommand: ParsableCommand {
             let (train, test) = try loadData(saved)
             trainer = try Trainer.resume(from: folder, trainSet: train, testSet: test)
             outputDirectory = output.map { URL(fileURLWithPath: $0) } ?? folder
+            if outputDirectory.standardizedFileURL.path != folder.standardizedFileURL.path {
+                try Self.checkHoldsNoRun(outputDirectory)
+            }
             print("Resuming \(folder.path) after epoch \(trainer.completedEpochs) of \(saved.epochs)")
         } else {
             let options = try makeOptions()
@@ -50,12 +53,7 @@ struct TrainCommand: ParsableCommand {
             let (train, test) = try loadData(options)
             trainer = try Trainer(options: options, trainSet: train, testSet: test)
             outputDirectory = URL(fileURLWithPath: output ?? Self.defaultOutput())
-            if FileManager.default.fileExists(
-                atPath: outputDirectory.appendingPathComponent(Trainer.FileName.trainingState).path) {
-                throw CommandError(
-                    "\(outputDirectory.path) already holds a training run: use --resume \(outputDirectory.path) "
-                        + "to continue it, or another --output")
-            }
+            try Self.checkHoldsNoRun(outputDirectory)
         }
         try Self.checkWritable(outputDirectory)
         let o = trainer.options
@@ -123,6 +121,22 @@ struct TrainCommand: ParsableCommand {
         let test = try AdderDataset.load(
             .test, from: data.directory, limit: o.testLimit, addendRange: o.addendRange, seed: o.seed)
         return (train, test)
+    }
+
+    /// Throws when `directory` already holds a run or a model this run would overwrite: its
+    /// training state (continue it with `--resume`) or a `model.safetensors` of any origin.
+    static func checkHoldsNoRun(_ directory: URL) throws {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: directory.appendingPathComponent(Trainer.FileName.trainingState).path) {
+            throw CommandError(
+                "\(directory.path) already holds a training run: use --resume \(directory.path) to continue it, "
+                    + "or another --output")
+        }
+        if fm.fileExists(atPath: directory.appendingPathComponent(Trainer.FileName.model).path) {
+            throw CommandError(
+                "\(directory.path) already holds a \(Trainer.FileName.model) that this run would overwrite: "
+                    + "expected a new or empty --output folder")
+        }
     }
 
     /// Creates `directory` if needed and writes and removes a probe file in it, so that an output folder

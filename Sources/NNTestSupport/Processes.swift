@@ -25,12 +25,14 @@ public struct ProcessOutput: Sendable {
 /// Runs `executable` with `arguments` to completion and collects both output streams.
 ///
 /// Standard error is drained on another thread while standard output is read, so a child that
-/// fills one pipe never blocks on it. Throws what `Process.run()` throws (e.g. no such file).
-public func runProcess(_ executable: URL, _ arguments: [String]) throws -> ProcessOutput {
+/// fills one pipe never blocks on it. `directory` is the child's working directory (nil: this
+/// process's). Throws what `Process.run()` throws (e.g. no such file).
+public func runProcess(_ executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> ProcessOutput {
     final class Box: @unchecked Sendable { var data = Data() }
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
     let output = Pipe(), errors = Pipe()
     process.standardOutput = output
     process.standardError = errors

@@ -92,6 +92,7 @@ private func optionsWith(_ change: (inout TrainingOptions) -> Void) -> TrainingO
 
 @Test("nonsense options are refused with the option named", arguments: [
     ("epochs", optionsWith { $0.epochs = 0 }),
+    ("epochs", optionsWith { $0.epochs = TrainingOptions.maximumEpochs + 1 }),
     ("batch-size", optionsWith { $0.batchSize = 0 }),
     ("learning-rate", optionsWith { $0.learningRate = .nan }),
     ("limit", optionsWith { $0.limit = 0 }),

@@ -124,6 +124,21 @@ struct DigitPreprocessorTests {
         #expect(control.cosine < 0.7, "a '1' must not look like the '2': \(control)")
     }
 
+    @Test("ink darker or lighter than a mid-gray background is found either way", arguments: [
+        (ink: 0.0, background: 110.0, inverted: true),
+        (ink: 255.0, background: 160.0, inverted: false),
+        (ink: 255.0, background: 128.0, inverted: false),
+        (ink: 20.0, background: 200.0, inverted: true),
+    ])
+    func grayBackgrounds(ink: Double, background: Double, inverted: Bool) throws {
+        let image = try SyntheticDigit.two.image(
+            width: 200, height: 200, x: 30, y: 40, side: 140, ink: ink, background: background)
+        let digit = DigitPreprocessor.mnistPixels(from: image)
+        #expect(!digit.isBlank && digit.wasInverted == inverted)
+        let report = DigitCloseness(digit.pixels, try base().pixels)
+        #expect(report.cosine >= 0.95 && report.centroidDistance <= 0.6, "\(report)")
+    }
+
     @Test("the result follows the MNIST frame: 20-pixel box, centre of mass at (14, 14)")
     func mnistFrame() throws {
         for (x, y, side) in [(30.0, 40.0, 140.0), (5, 100, 60), (120, 3, 77)] {

@@ -48,7 +48,8 @@ func summary() throws {
     (["train", "--learning-rate", "-0.5"], "--learning-rate: expected a positive number, found -0.5"),
     (["predict", "--checkpoint", "x.safetensors", "--addend", "-3", "--test-index", "0"], "--addend: expected 0..."),
     (["predict", "--checkpoint", "/", "--test-index", "0"], "/ is a folder without model.safetensors"),
-    (["download", "--to", "/tmp/never-written", "--timeout", "-1"], "--timeout: expected a positive number of seconds, found -1.0"),
+    (["download", "--to", "/tmp/never-written", "--timeout", "-1"], "--timeout: expected seconds in (0, 3600], found -1.0"),
+    (["download", "--to", "/tmp/never-written", "--timeout", "nan"], "--timeout: expected seconds in (0, 3600], found nan"),
 ])
 func badInput(arguments: [String], message: String) throws {
     let r = try runCLI(arguments)
@@ -179,4 +180,32 @@ func killAndResume() throws {
 
     let again = try runCLI(["train", "--output", whole.path] + options)
     #expect(again.status != 0 && again.stderr.contains("already holds a training run"))
+
+    // Resuming into another run's folder would overwrite that run: refused, nothing changed.
+    let before = try Data(contentsOf: whole.appendingPathComponent(Trainer.FileName.model))
+    let into = try runCLI(["train", "--resume", killed.path, "--output", whole.path])
+    #expect(into.status != 0 && into.stderr.contains("\(whole.path) already holds a training run"), "\(into.stderr)")
+    #expect(try Data(contentsOf: whole.appendingPathComponent(Trainer.FileName.model)) == before)
+}
+
+@Test("a fresh run refuses an output folder that holds a model.safetensors, and leaves it as it was")
+func outputHoldingAModel() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let model = folder.appendingPathComponent(Trainer.FileName.model)
+    try Checkpoint.save(AdderNetwork(seed: 5), to: model)
+    let before = try Data(contentsOf: model)
+    let r = try runCLI(["train", "--epochs", "1", "--limit", "128", "--test-limit", "10", "--output", folder.path])
+    #expect(r.status != 0 && !r.stdout.contains("epoch"))
+    #expect(r.stderr == "mnist-adder: \(folder.path) already holds a model.safetensors that this run would overwrite: "
+        + "expected a new or empty --output folder\n")
+    #expect(try Data(contentsOf: model) == before)
+}
+
+@Test("--drop-last with a batch larger than the training set is refused instead of training no step")
+func dropLastWithoutAFullBatch() throws {
+    let r = try runCLI(["train", "--epochs", "1", "--limit", "100", "--batch-size", "128", "--drop-last", "--output",
+                        FileManager.default.temporaryDirectory.appendingPathComponent("never-\(UUID())").path])
+    #expect(r.status != 0)
+    #expect(r.stderr == "mnist-adder: --batch-size: expected at most the 100 training images with --drop-last, found 128\n")
 }

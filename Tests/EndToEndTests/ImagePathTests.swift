@@ -5,6 +5,7 @@ import DigitImage
 import Foundation
 import MNISTData
 import NNCore
+import NNTestSupport
 import Testing
 
 @Test("MNIST test images written as grayscale PNG read back as exactly the IDX tensor")
@@ -45,6 +46,35 @@ func predictPNGMatchesIDX() throws {
     let probabilities = try #require(fromPNG.probabilities)
     #expect(abs(probabilities.reduce(0, +) - 1) < 1e-5)
     #expect(fromPNG.digit == probabilities.indices.max { probabilities[$0] < probabilities[$1] })
+}
+
+@Test("an image file named like a test image keeps its own prediction next to that test image's")
+func predictSameNames() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // A trained network (98.5%), so that test images 3 (a 0) and 0 (a 7) get different digits.
+    let checkpoint = Fixtures.directory.appendingPathComponent("pytorch-trained.safetensors")
+    let test = try MNIST.load(.test, limit: 5)
+    try Data(try PNGCodec.encodeGray(Array(test.image(at: 3)), width: 28, height: 28))
+        .write(to: folder.appendingPathComponent("test[0]"))
+
+    struct Prediction: Decodable { let source: String; let digit: Int?; let probabilities: [Float]? }
+    func predict(_ args: [String]) throws -> [Prediction] {
+        let r = try runProcess(binary, ["predict", "--checkpoint", checkpoint.path, "--json"] + args, in: folder)
+        #expect(r.status == 0, "\(r.stderr)")
+        return try JSONDecoder().decode([Prediction].self, from: Data(r.stdout.utf8))
+    }
+    func close(_ a: [Float]?, _ b: [Float]?) -> Bool {
+        guard let a, let b, a.count == b.count else { return false }
+        return zip(a, b).allSatisfy { abs($0 - $1) <= 1e-5 }  // a batch of 2 rounds unlike a batch of 1
+    }
+    let both = try predict(["--image", "test[0]", "--test-index", "0"])
+    let image = try predict(["--image", "test[0]"]), index = try predict(["--test-index", "0"])
+    #expect(both.map(\.source) == ["test[0]", "test[0]"])
+    #expect(both.map(\.digit) == [Int(test.labels[3]), Int(test.labels[0])])
+    #expect(image.map(\.digit) == [Int(test.labels[3])] && index.map(\.digit) == [Int(test.labels[0])])
+    #expect(close(both.first?.probabilities, image.first?.probabilities))
+    #expect(close(both.last?.probabilities, index.first?.probabilities))
 }
 
 @Test("a blank image is reported as blank, with no digit and no NaN")
