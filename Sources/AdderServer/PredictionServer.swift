@@ -31,27 +31,47 @@ public enum PredictionServer {
     /// `GET /api/model` and `POST /api/predict`. Run it with `run()` (no signal handling) or
     /// `runService()` (graceful shutdown on SIGTERM and SIGINT); `PredictionServer.run` does the latter.
     ///
+    /// `onRunning` is called once the server listens, with the port it got (the one asked for, or the
+    /// one the system chose for port 0).
+    ///
     /// - Throws: `ServerConfigurationError` when the configuration is invalid.
     public static func makeApplication(
-        model: ServedModel, configuration: ServerConfiguration
+        model: ServedModel, configuration: ServerConfiguration,
+        onRunning: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
         let router = makeRouter(model: model, configuration: configuration)
         return Application(
             router: router,
             configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "mnist-adder"))
+                address: .hostname(configuration.host, port: configuration.port), serverName: "mnist-adder"),
+            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? configuration.port) })
     }
 
     /// Serves until SIGINT or SIGTERM, then stops accepting connections, lets requests in flight finish
     /// and returns. Hummingbird's `runService()` runs the application in a swift-service-lifecycle
     /// `ServiceGroup` with `gracefulShutdownSignals: [.sigterm, .sigint]`.
     ///
-    /// - Throws: `ServerConfigurationError` for an invalid configuration; NIO's error when the address
-    ///   cannot be bound (e.g. the port is in use).
-    public static func run(model: ServedModel, configuration: ServerConfiguration) async throws {
-        let app = try makeApplication(model: model, configuration: configuration)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    /// `onRunning` is called once the server listens, with its port (see `makeApplication`).
+    ///
+    /// - Throws: `ServerConfigurationError` for an invalid configuration; `ServerStartError` naming the
+    ///   address and NIO's reason when the server stops before it listened (the port is in use, the host
+    ///   is unknown).
+    public static func run(
+        model: ServedModel, configuration: ServerConfiguration,
+        onRunning: @escaping @Sendable (_ port: Int) -> Void = { _ in }
+    ) async throws {
+        let listening = ListeningFlag()
+        let app = try makeApplication(model: model, configuration: configuration) { port in
+            listening.set()
+            onRunning(port)
+        }
+        do {
+            try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        } catch {
+            guard !listening.value else { throw error }
+            throw ServerStartError(host: configuration.host, port: configuration.port, reason: "\(error)")
+        }
     }
 
     static func makeRouter(model: ServedModel, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
@@ -159,4 +179,25 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return PredictionServer.errorResponse(.internalServerError, "internal error: \(error)")
         }
     }
+}
+
+/// The server could not start listening on its address.
+public struct ServerStartError: Error, Equatable, CustomStringConvertible {
+    /// The host asked for.
+    public var host: String
+    /// The port asked for.
+    public var port: Int
+    /// The underlying error's text (NIO's, e.g. "bind(...): Address already in use (errno: 98)").
+    public var reason: String
+
+    /// One line: "cannot listen on HOST:PORT: REASON".
+    public var description: String { "cannot listen on \(host):\(port): \(reason)" }
+}
+
+/// Set once the server listens; read after it stopped.
+private final class ListeningFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var listening = false
+    func set() { lock.withLock { listening = true } }
+    var value: Bool { lock.withLock { listening } }
 }

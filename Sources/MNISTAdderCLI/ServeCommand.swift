@@ -31,7 +31,10 @@ struct ServeCommand: AsyncParsableCommand {
             host: host, port: port, addendRange: try addendRange.validated(), maximumBodyBytes: maxBodyBytes)
         if workers > 0 { configuration.engineCount = workers }
         try configuration.validate()
-        print("Serving \(url.lastPathComponent) on http://\(host):\(port)/ (Ctrl-C to stop)")
-        try await PredictionServer.run(model: ServedModel(network: network, metadata: info), configuration: configuration)
+        let (name, host) = (url.lastPathComponent, host)
+        try await PredictionServer.run(model: ServedModel(network: network, metadata: info), configuration: configuration) {
+            // Unbuffered, so a script that reads the line learns the port at once.
+            FileHandle.standardOutput.write(Data("Serving \(name) on http://\(host):\($0)/ (Ctrl-C to stop)\n".utf8))
+        }
     }
 }

@@ -125,6 +125,35 @@ func unwritableOutput() throws {
     #expect(try String(contentsOf: file, encoding: .utf8) == "x")
 }
 
+@Test("serve prints the port it got, and a second server on that port fails in one line naming it")
+func serveOnABusyPort() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try Checkpoint.save(AdderNetwork(seed: 2), to: folder.appendingPathComponent(Trainer.FileName.model))
+    let first = Process()
+    first.executableURL = binary
+    first.arguments = ["serve", "--checkpoint", folder.path, "--port", "0"]
+    let output = Pipe()
+    first.standardOutput = output
+    first.standardError = FileHandle.nullDevice
+    try first.run()
+    defer { first.terminate(); first.waitUntilExit() }
+    var text = ""
+    let deadline = Date().addingTimeInterval(60)
+    while !text.contains("\n") && Date() < deadline && first.isRunning {
+        text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
+    }
+    let line = try #require(text.split(separator: "\n").first.map(String.init), "serve printed nothing")
+    #expect(line.hasPrefix("Serving model.safetensors on http://127.0.0.1:") && line.hasSuffix("/ (Ctrl-C to stop)"))
+    let port = try #require(Int(line.split(separator: ":").last?.split(separator: "/").first ?? ""), "\(line)")
+    #expect(port > 0)
+    let second = try runCLI(["serve", "--checkpoint", folder.path, "--port", "\(port)"])
+    #expect(second.status != 0)
+    #expect(second.stderr.split(separator: "\n").count == 1, "\(second.stderr)")
+    #expect(second.stderr.hasPrefix("mnist-adder: cannot listen on 127.0.0.1:\(port): "), "\(second.stderr)")
+    #expect(!second.stdout.contains("Serving"), "\(second.stdout)")
+}
+
 @Test("a run killed mid-training and resumed ends with the weights of an uninterrupted run")
 func killAndResume() throws {
     let folder = try temporaryFolder()
