@@ -111,8 +111,8 @@ public enum DigitPreprocessor {
         }
 
         let borderMedian = median(border(of: composite, width, height))
-        let darkInk = borderMedian - (composite.min() ?? borderMedian)
-        let lightInk = (composite.max() ?? borderMedian) - borderMedian
+        let darkest = composite.min() ?? borderMedian, lightest = composite.max() ?? borderMedian
+        let darkInk = borderMedian - darkest, lightInk = lightest - borderMedian
         let wasInverted = darkInk == lightInk ? borderMedian > 127.5 : darkInk > lightInk
         var ink = composite
         var background = borderMedian
@@ -120,7 +120,8 @@ public enum DigitPreprocessor {
             for i in 0..<count { ink[i] = 255 - composite[i] }
             background = 255 - borderMedian
         }
-        let strongest = ink.max() ?? 0
+        // The extreme on the ink's side; Float's 255 − x never increases with x, so max(255 − x) = 255 − min x.
+        let strongest = wasInverted ? 255 - darkest : lightest
         let contrast = strongest - background
         guard contrast >= minimumContrast else {
             return blank(hadTransparency: hadTransparency, wasInverted: wasInverted)
