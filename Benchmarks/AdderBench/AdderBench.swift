@@ -84,22 +84,14 @@ public enum AdderBench {
     /// Throws what `Adam.init` or `engine.step` throw (neither does for these inputs).
     public static func measureTraining(engine: AdderEngine, options: BenchOptions) throws -> TrainingFigures {
         let residentBefore = ResidentMemory.currentKiB
-        var network = AdderNetwork(seed: 0)
-        var adam = try Adam(parameterShapes: AdderNetwork.parameterShapes, learningRate: 1e-3)
-        var generator = SplitMix64(seed: 1)
-        let inputs = (0..<4).map { _ in RandomBatch(size: options.batch, generator: &generator) }
+        let session = try TrainingSession(engine: engine, batch: options.batch)
         var times: [Double] = [], stepTimes: [Double] = [], optimizerTimes: [Double] = []
         for i in 0..<(options.warmupBatches + options.trainingBatches) {
-            let input = inputs[i % inputs.count]
-            let start = DispatchTime.now().uptimeNanoseconds
-            let result = try engine.step(network, images: input.images, addends: input.addends, labels: input.labels)
-            let stepped = DispatchTime.now().uptimeNanoseconds
-            adam.step(parameters: &network.parameters, gradients: result.gradients)
-            let end = DispatchTime.now().uptimeNanoseconds
+            let (step, optimizer, _) = try session.step()
             if i >= options.warmupBatches {
-                times.append(Double(end - start) / 1e9)
-                stepTimes.append(Double(stepped - start) / 1e9)
-                optimizerTimes.append(Double(end - stepped) / 1e9)
+                times.append(step + optimizer)
+                stepTimes.append(step)
+                optimizerTimes.append(optimizer)
             }
         }
         let summary = TimingSummary(samples: times)
@@ -252,6 +244,61 @@ extension TimingSummary {
     }
 }
 
+/// The training workload kept between calls: the seed network (seed 0), Adam (lr 1e-3) and four
+/// random batches (seed 1) taken in turn, so that `measureTraining` and the paired runs of
+/// `scripts/bench/compare` (`adder-bench --paired`) time the same thing as
+/// `scripts/pytorch/bench.py`'s `TrainingSession`. Not thread-safe. No PyTorch counterpart (a
+/// benchmark harness).
+public final class TrainingSession {
+    /// Images per batch.
+    public let batch: Int
+    private let engine: AdderEngine
+    private var network = AdderNetwork(seed: 0)
+    private var adam: Adam
+    private let inputs: [RandomBatch]
+    private var taken = 0
+
+    /// A session of `batch`-image steps on `engine`. Throws what `Adam.init` throws (it does not
+    /// for the network's shapes).
+    public init(engine: AdderEngine, batch: Int) throws {
+        self.engine = engine
+        self.batch = batch
+        adam = try Adam(parameterShapes: AdderNetwork.parameterShapes, learningRate: 1e-3)
+        var generator = SplitMix64(seed: 1)
+        inputs = (0..<4).map { _ in RandomBatch(size: batch, generator: &generator) }
+    }
+
+    /// A session on a new engine with `threads` workers (0: one per core).
+    public convenience init(threads: Int, batch: Int) throws {
+        try self.init(engine: AdderEngine(threads: threads), batch: batch)
+    }
+
+    /// One training step on the next batch: `engine.step`, then `Adam.step`. Returns the seconds
+    /// each took, and the step's loss (cross-entropy + MSE). Throws what `engine.step` throws
+    /// (it does not for these inputs).
+    @discardableResult
+    public func step() throws -> (forwardBackward: Double, optimizer: Double, loss: Float) {
+        let input = inputs[taken % inputs.count]
+        taken += 1
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try engine.step(network, images: input.images, addends: input.addends, labels: input.labels)
+        let stepped = DispatchTime.now().uptimeNanoseconds
+        adam.step(parameters: &network.parameters, gradients: result.gradients)
+        let end = DispatchTime.now().uptimeNanoseconds
+        return (Double(stepped - start) / 1e9, Double(end - stepped) / 1e9, result.loss)
+    }
+
+    /// Runs `batches` steps and returns their total time in seconds (what the paired runs report).
+    public func train(batches: Int) throws -> Double {
+        var seconds = 0.0
+        for _ in 0..<batches {
+            let (step, optimizer, _) = try self.step()
+            seconds += step + optimizer
+        }
+        return seconds
+    }
+}
+
 /// A random batch with the seed's value ranges: normalized pixels, labels and addends in 0...9.
 public struct RandomBatch: Sendable {
     /// (N, 1, 28, 28), uniform over the normalized pixel range [−0.4242, 2.8215].
@@ -276,5 +323,21 @@ public struct RandomBatch: Sendable {
         labels = (0..<size).map { _ in Int.random(in: 0...9, using: &g) }
         addends = (0..<size).map { _ in Int.random(in: 0...9, using: &g) }
         generator = g
+    }
+}
+
+/// A line of `adder-bench --paired`'s input: how many training batches to time next.
+public enum PairedRequest {
+    /// The most batches one line may ask for (under a minute of our training, two of PyTorch's).
+    public static let most = 1000
+
+    /// The batch count `line` asks for (a whole number from 1 to `most`, spaces around it
+    /// allowed), or nil for anything else.
+    public static func batches(_ line: String) -> Int? {
+        var text = Substring(line)
+        while text.first?.isWhitespace == true { text.removeFirst() }
+        while text.last?.isWhitespace == true { text.removeLast() }
+        guard let n = Int(text), (1...most).contains(n) else { return nil }
+        return n
     }
 }

@@ -24,6 +24,12 @@ struct AdderBenchCommand: ParsableCommand {
     @Option(help: "Write the JSON report to this file instead of stdout.")
     var output: String?
 
+    @Flag(help: ArgumentHelp(
+        "Paired runs for scripts/bench/compare: train the warm-up batches (3, or 1 with --quick), print a line 'ready', then for each line N "
+            + "read from stdin train N more batches and print one JSON line {\"batches\": N, \"seconds\": S}; "
+            + "ends at the end of stdin."))
+    var paired = false
+
     mutating func validate() throws {
         guard trainingBatches >= 1 else { throw ValidationError("--training-batches must be at least 1, found \(trainingBatches)") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, found \(threads)") }
@@ -37,6 +43,10 @@ struct AdderBenchCommand: ParsableCommand {
         }
         var options = quick ? BenchOptions.quick : BenchOptions(trainingBatches: trainingBatches)
         options.threads = threads
+        if paired {
+            try runPaired(options)
+            return
+        }
         let report = try AdderBench.run(options) { line in
             FileHandle.standardError.write(Data("adder-bench: \(line)\n".utf8))
         }
@@ -48,5 +58,28 @@ struct AdderBenchCommand: ParsableCommand {
         } else {
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
+    }
+
+    /// The `--paired` protocol: one training session, timed in the chunks stdin asks for.
+    func runPaired(_ options: BenchOptions) throws {
+        let session = try TrainingSession(threads: options.threads, batch: options.batch)
+        _ = try session.train(batches: options.warmupBatches)
+        func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        say("ready")
+        while let line = readLine() {
+            guard let batches = PairedRequest.batches(line) else {
+                throw PairedInputError(line: line)
+            }
+            let seconds = try session.train(batches: batches)
+            say("{\"batches\": \(batches), \"seconds\": \(seconds)}")
+        }
+    }
+}
+
+/// A line of `--paired` input that is not a batch count.
+struct PairedInputError: Error, CustomStringConvertible {
+    let line: String
+    var description: String {
+        "--paired: expected a batch count from 1 to \(PairedRequest.most) per line, found '\(line)'"
     }
 }

@@ -69,3 +69,22 @@ import Testing
     let decoded = try JSONDecoder().decode(BenchReport.self, from: JSONEncoder().encode(report))
     #expect(decoded == report)
 }
+
+@Test func pairedRequestsAreWholeBatchCountsFromOneToTheMost() {
+    #expect(PairedRequest.batches("10") == 10)
+    #expect(PairedRequest.batches(" 3\t") == 3)
+    #expect(PairedRequest.batches("1000") == 1000 && PairedRequest.most == 1000)
+    for bad in ["", "0", "-2", "1001", "x", "1 0", "2.5"] {
+        #expect(PairedRequest.batches(bad) == nil, "\(bad)")
+    }
+}
+
+@Test func trainingSessionsRepeatTheSameWorkloadAndLearn() throws {
+    // The paired runs and measureTraining time the same steps: fixed seeds, batches in turn.
+    let first = try TrainingSession(threads: 2, batch: 8), second = try TrainingSession(threads: 1, batch: 8)
+    let losses = try (0..<5).map { _ in try first.step().loss }
+    #expect(try (0..<5).map { _ in try second.step().loss } == losses)
+    // Step 5 sees batch 0 again, after four Adam steps: its loss is lower than at step 1.
+    #expect(losses[4] < losses[0], "\(losses)")
+    #expect(try first.train(batches: 2) > 0)
+}

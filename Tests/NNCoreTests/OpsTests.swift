@@ -373,6 +373,27 @@ func winogradKeptInputTiles() {
     #expect(output == conv2dForward(input: x, weight: weight, bias: bias, algorithm: .winograd).scalars)
 }
 
+@Test("Winograd's input gradient overwrites what its buffer held and is masked by the ReLU output below",
+      arguments: [convCases[6], convCases[7], convCases[8], convCases[9]])
+func winogradGradInputOverwritesAndMasks(_ t: ConvCase) {
+    let g = t.geometry
+    let x = randomTensor([t.n, t.c, t.h, t.w], seed: 51)
+    let weight = randomTensor([t.o, t.c, 3, 3], seed: 52)
+    let gy = randomTensor([t.n, t.o, g.outputHeight, g.outputWidth], seed: 53)
+    let mask = randomTensor(x.shape, seed: 54)  // about half the values ≤ 0
+    var expected = conv2dBackward(
+        input: x, weight: weight, gradOutput: gy, padding: t.padding, algorithm: .winograd).gradInput!
+    reluBackwardInPlace(grad: &expected.scalars, output: mask.scalars)
+    var workspace = [Float](repeating: 0, count: conv2dWorkspaceSize(geometry: g, batch: t.n))
+    var (gx, gw, gb) = ([Float](repeating: .nan, count: x.count), [Float](repeating: 0, count: weight.count), [Float](repeating: 0, count: t.o))
+    conv2dBackward(
+        input: x.scalars, batch: t.n, geometry: g, weight: weight.scalars, gradOutput: gy.scalars,
+        gradWeight: &gw, gradBias: &gb, gradInput: &gx, gradInputReLUOutput: mask.scalars,
+        workspace: &workspace, algorithm: .winograd)
+    #expect(gx == expected.scalars)
+    #expect(gx.filter { $0 == 0 }.count == mask.scalars.filter { $0 <= 0 }.count)
+}
+
 /// The network's five Winograd layers (conv1…conv5): channels in and out, input size.
 let networkWinogradGeometries = [(16, 32, 26), (32, 64, 24), (16, 32, 11), (32, 64, 9), (64, 64, 7)].map { c, o, size in
     Conv2dGeometry(inChannels: c, outChannels: o, kernelHeight: 3, kernelWidth: 3, inputHeight: size, inputWidth: size)

@@ -7,7 +7,7 @@ labels and addends uniform in 0...9; the seed network from seed_net.py, Adam lr 
 Training runs first so its peak resident memory (ru_maxrss, KiB) is read before anything else
 allocates. Times are medians of repeated runs (the figure the comparison uses) plus the minimum.
 
-    python3 scripts/pytorch/bench.py [--threads 2] [--training-batches 30] [--quick]
+    python3 scripts/pytorch/bench.py [--threads 2] [--training-batches 30] [--quick] [--paired]
 """
 import argparse
 import json
@@ -60,29 +60,49 @@ def current_rss_kib():
     return 0
 
 
-def measure_training(batch, batches, warmup):
-    resident_before = current_rss_kib()
-    torch.manual_seed(0)
-    model = SeedNet()
-    model.train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    generator = torch.Generator().manual_seed(1)
-    inputs = [random_batch(batch, generator) for _ in range(4)]
-    times, step_times, optimizer_times = [], [], []
-    for i in range(warmup + batches):
-        images, labels, addends = inputs[i % len(inputs)]
+class TrainingSession:
+    """The training workload kept between calls, as adder-bench's TrainingSession: the seed network
+    (torch seed 0), Adam lr 1e-3 and four random batches (generator seed 1) taken in turn."""
+
+    def __init__(self, batch):
+        self.batch = batch
+        torch.manual_seed(0)
+        self.model = SeedNet()
+        self.model.train()
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        generator = torch.Generator().manual_seed(1)
+        self.inputs = [random_batch(batch, generator) for _ in range(4)]
+        self.taken = 0
+
+    def step(self):
+        """One training step on the next batch; returns (forward+backward seconds, optimizer seconds)."""
+        images, labels, addends = self.inputs[self.taken % len(self.inputs)]
+        self.taken += 1
         start = time.perf_counter()
-        optimizer.zero_grad(set_to_none=True)
-        logits, total = model(images, addends)
+        self.optimizer.zero_grad(set_to_none=True)
+        logits, total = self.model(images, addends)
         _, _, loss = loss_terms(logits, total, labels, addends)
         loss.backward()
         stepped = time.perf_counter()
-        optimizer.step()
+        self.optimizer.step()
         end = time.perf_counter()
+        return stepped - start, end - stepped
+
+    def train(self, batches):
+        """Runs `batches` steps; returns their total seconds."""
+        return sum(sum(self.step()) for _ in range(batches))
+
+
+def measure_training(batch, batches, warmup):
+    resident_before = current_rss_kib()
+    session = TrainingSession(batch)
+    times, step_times, optimizer_times = [], [], []
+    for i in range(warmup + batches):
+        step, optimizer = session.step()
         if i >= warmup:
-            times.append(end - start)
-            step_times.append(stepped - start)
-            optimizer_times.append(end - stepped)
+            times.append(step + optimizer)
+            step_times.append(step)
+            optimizer_times.append(optimizer)
     per_batch = summary(times)
     return {
         "batch": batch, "batches": batches, "warmupBatches": warmup,
@@ -94,6 +114,20 @@ def measure_training(batch, batches, warmup):
         "peakResidentKiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         "residentBeforeKiB": resident_before,
     }
+
+
+def run_paired(batch, warmup):
+    """The --paired protocol of adder-bench: 'ready' after the warm-up, then per stdin line N the
+    time of N more training batches as one JSON line."""
+    session = TrainingSession(batch)
+    session.train(warmup)
+    print("ready", flush=True)
+    for line in sys.stdin:
+        text = line.strip()
+        if not text.isdigit() or not 1 <= int(text) <= 1000:
+            sys.exit(f"bench.py --paired: expected a batch count from 1 to 1000 per line, found {line.rstrip()!r}")
+        batches = int(text)
+        print(json.dumps({"batches": batches, "seconds": session.train(batches)}), flush=True)
 
 
 def inference_samples(batch, samples):
@@ -196,11 +230,17 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
     parser.add_argument("--training-batches", type=int, default=30)
     parser.add_argument("--quick", action="store_true", help="a few-second run to check the script works")
+    parser.add_argument("--paired", action="store_true",
+                        help="paired runs for scripts/bench/compare: after 'ready', time N training batches per stdin line N")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     batch, batches, warmup, inference_batches, samples = 128, args.training_batches, 3, [1, 128, 1000], 7
     if args.quick:
         batch, batches, warmup, inference_batches, samples = 32, 3, 1, [1, 32], 2
+
+    if args.paired:
+        run_paired(batch, warmup)
+        return
 
     def progress(line):
         print(f"bench.py: {line}", file=sys.stderr, flush=True)
