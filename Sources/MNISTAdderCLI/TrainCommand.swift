@@ -31,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Worker threads (default: one per core).") var threads: Int?
     @Flag(help: "Drop the last partial batch of each epoch.") var dropLast = false
     @Option(help: "Folder for the checkpoint, history and pictures (default: runs/<date-time>).") var output: String?
-    @Option(help: "Continue the run saved in this folder, with its own options.") var resume: String?
+    @Option(help: "Continue the run saved in this folder, with its own options (give no training options with it).") var resume: String?
     @OptionGroup var data: DataOptions
 
     func run() throws {
@@ -40,6 +40,13 @@ struct TrainCommand: ParsableCommand {
         if let resume {
             let folder = URL(fileURLWithPath: resume)
             let saved = try Trainer.savedOptions(in: folder)
+            let given = givenTrainingOptions()
+            guard given.isEmpty else {
+                throw CommandError(
+                    "--resume continues \(folder.path) with the options it was started with (\(saved.epochs) epochs, "
+                        + "batch \(saved.batchSize), seed \(saved.seed)); remove \(given.joined(separator: ", ")), "
+                        + "or start a new run without --resume")
+            }
             let (train, test) = try loadData(saved)
             trainer = try Trainer.resume(from: folder, trainSet: train, testSet: test)
             outputDirectory = output.map { URL(fileURLWithPath: $0) } ?? folder
@@ -89,6 +96,19 @@ struct TrainCommand: ParsableCommand {
         let model = outputDirectory.appendingPathComponent(Trainer.FileName.model)
         print("Wrote \(model.path), history and report.html in \(outputDirectory.path)")
         print("Evaluate it again with: mnist-adder evaluate --checkpoint \(model.path)")
+    }
+
+    /// The training options given on the command line, as their flags: none may be given with
+    /// `--resume`, which continues a run with the options saved in it.
+    private func givenTrainingOptions() -> [String] {
+        let given: [(String, Bool)] = [
+            ("--epochs", epochs != nil), ("--batch-size", batchSize != nil), ("--learning-rate", learningRate != nil),
+            ("--optimizer", optimizer != nil), ("--schedule", schedule != nil), ("--weight-decay", weightDecay != nil),
+            ("--seed", seed != nil), ("--loss-weights", lossWeights != nil), ("--addend-range", addendRange != nil),
+            ("--limit", limit != nil), ("--test-limit", testLimit != nil), ("--threads", threads != nil),
+            ("--drop-last", dropLast),
+        ]
+        return given.filter(\.1).map(\.0)
     }
 
     private func makeOptions() throws -> TrainingOptions {

@@ -38,8 +38,10 @@ struct SafetensorsHeader {
         try Self.checkTiling(entries, source: source, bufferSize: bufferSize)
     }
 
+    /// The parser's own words for `error`, on one line: JSONSerialization's debug description
+    /// ("Invalid value around character 1.") rather than the NSError around it.
     private static func firstLine(of error: Error) -> String {
-        let text = "\(error)"
+        let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
         let line = text.split(separator: "\n").first.map(String.init) ?? text
         return line.count > 200 ? String(line.prefix(200)) + "..." : line
     }

@@ -186,6 +186,14 @@ func killAndResume() throws {
     let interrupted = try Trainer.savedOptions(in: killed)
     #expect(interrupted.epochs == 6)
 
+    // Training options with --resume were ignored silently; now refused, the saved run untouched.
+    let saved = try Data(contentsOf: state)
+    let changed = try runCLI(["train", "--resume", killed.path, "--epochs", "8", "--drop-last"])
+    #expect(changed.status != 0 && !changed.stdout.contains("Resuming"))
+    #expect(changed.stderr == "mnist-adder: --resume continues \(killed.path) with the options it was started with "
+        + "(6 epochs, batch 40, seed 0); remove --epochs, --drop-last, or start a new run without --resume\n")
+    #expect(try Data(contentsOf: state) == saved)
+
     let resumed = try runCLI(["train", "--resume", killed.path])
     #expect(resumed.status == 0, "\(resumed.stderr)")
     #expect(resumed.stdout.contains("Resuming"))

@@ -188,6 +188,12 @@ struct SafetensorsTests {
         #expect(parseError(lengthPrefix(0)) == .headerNotJSON(file: s, reason: "header is empty"))
         #expect(parseError(safetensorsBytes(header: "{\"a\": [1, 2")).map { if case .headerNotJSON = $0 { true } else { false } } == true)
         #expect(parseError(safetensorsBytes(header: "hello")).map { if case .headerNotJSON = $0 { true } else { false } } == true)
+        // The reason is the parser's own words ("Invalid value around character 0." on Linux), not an NSError dump.
+        if case .headerNotJSON(_, let reason) = parseError(safetensorsBytes(header: "hello")) {
+            #expect(reason.contains("character") && !reason.contains("Domain="), "\(reason)")
+        } else {
+            Issue.record("'hello' is not reported as a header that is not JSON")
+        }
         #expect(parseError(lengthPrefix(2) + [0x7B, 0xFF]) == .headerNotJSON(file: s, reason: "header is not valid UTF-8"))
         #expect(parseError(safetensorsBytes(header: "[1, 2]")) == .headerNotObject(file: s, found: "array"))
         // The smallest valid file: no tensors, no data.
