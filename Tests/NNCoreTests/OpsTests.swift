@@ -29,6 +29,7 @@ let convCases = [
     ConvCase(n: 2, c: 9, h: 8, w: 7, o: 4, k: 3, stride: 1, padding: 1),   // Winograd with padding, 8×7
     ConvCase(n: 40, c: 16, h: 12, w: 12, o: 8, k: 3, stride: 1, padding: 0), // Winograd, several chunks
     ConvCase(n: 2, c: 8, h: 5, w: 6, o: 3, k: 3, stride: 1, padding: 2),   // Winograd, padding 2: 7×8
+    ConvCase(n: 3, c: 6, h: 10, w: 9, o: 7, k: 3, stride: 1, padding: 1),  // Winograd, channels not a multiple of 4
 ]
 
 /// Every (case, algorithm) pair the algorithm supports.

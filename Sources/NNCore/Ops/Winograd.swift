@@ -18,6 +18,9 @@
 // Outputs whose count is odd get a last tile half outside the output; the input it reads past the
 // image is zero and the outputs past the output are dropped (their gradient is zero).
 //
+// The weight gradient's GEMM runs as dM[ξ] · Vt with Vt = V[ξ]ᵀ (T×C) copied out one ξ at a time
+// (`winogradTransposeTiles`): a plain `nn` GEMM, which OpenBLAS runs faster than the `transB` one.
+//
 // Layouts: U and dU are [16][O][C]; V and dV are [C][16][ld], M and dM are [O][16][ld], with
 // tile t of image j at column j·T + t, t = ty·TX + tx, and ld = T · images in the chunk + 4: the
 // spare columns let every transform store four tiles at a time (see `winogradLeadingDimension`).
@@ -102,12 +105,12 @@ func winogradLargestChunk(geometry g: Conv2dGeometry, batch: Int, budget: Int = 
     return max(1, min(batch, budget / max(1, perImage)))
 }
 
-/// Floats of workspace the Winograd path needs: U, dU, and one chunk's V and M, for the largest
-/// chunk any batch up to `batch` makes.
+/// Floats of workspace the Winograd path needs: U, dU, one chunk's V and M, and one ξ of V
+/// transposed (ld·C, for the weight gradient), for the largest chunk any batch up to `batch` makes.
 func winogradWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
     let chunk = winogradLargestChunk(geometry: g, batch: batch)
     let ld = winogradLeadingDimension(columns: WinogradTiles(g).count * chunk)
-    return 2 * winogradTransformedWeightSize(geometry: g) + 16 * ld * (g.inChannels + g.outChannels)
+    return 2 * winogradTransformedWeightSize(geometry: g) + 16 * ld * (g.inChannels + g.outChannels) + ld * g.inChannels
 }
 
 // MARK: - Transforms
@@ -338,6 +341,39 @@ func winogradInputTransform(
                 t += 4
             }
         }
+    }
+}
+
+/// Writes V[·][ξ]ᵀ, the `columns` tiles of one ξ of V ([C][16][ld], `v` pointing at channel 0's row
+/// ξ, channel rows `rowStride` floats apart) as a row-major tiles × C matrix into `vt`, whose
+/// rows are C floats. Four tiles and four channels at a time (a 4×4 transpose in registers); the
+/// last group of tiles writes up to 3 rows past `columns`, so `vt` holds (`columns` + 3)·C floats.
+/// Channels past the last multiple of 4 are copied one value at a time.
+///
+/// With it the weight gradient's dU[ξ] += dM[ξ] · V[ξ]ᵀ runs as a plain (nn) GEMM on an L1-sized
+/// operand: as a `transB` GEMM, OpenBLAS 0.3.21 takes its packed path for the network's conv2,
+/// conv4 and conv5 (its small-matrix kernel takes column-major `tn` only while O·C ≤ 1,200), which
+/// ran 1.3–1.4× slower than `nn` on those shapes.
+func winogradTransposeTiles(
+    _ v: UnsafePointer<Float>, rowStride: Int, channels c: Int, columns: Int, into vt: UnsafeMutablePointer<Float>
+) {
+    var c0 = 0
+    while c0 + 4 <= c {
+        let r0 = v + c0 * rowStride, r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride
+        var t = 0
+        while t < columns {
+            let a = load4(r0 + t), b = load4(r1 + t), cc = load4(r2 + t), d = load4(r3 + t)
+            let p = vt + t * c + c0
+            store4(SIMD4(a[0], b[0], cc[0], d[0]), p)
+            store4(SIMD4(a[1], b[1], cc[1], d[1]), p + c)
+            store4(SIMD4(a[2], b[2], cc[2], d[2]), p + 2 * c)
+            store4(SIMD4(a[3], b[3], cc[3], d[3]), p + 3 * c)
+            t += 4
+        }
+        c0 += 4
+    }
+    for ch in c0..<c {
+        for t in 0..<columns { vt[t * c + ch] = v[ch * rowStride + t] }
     }
 }
 
@@ -638,16 +674,22 @@ func winogradGradInputTransform(
                         let (v0, v1, v2, v3) = (load4(p), load4(p + xi), load4(p + 2 * xi), load4(p + 3 * xi))
                         return (v0, v1 - v2 + v3, v1 + v2 - v0, -v3)
                     }
-                    let s0 = columns(0), s1 = columns(1), s2 = columns(2), s3 = columns(3)
                     // dR = B dS: rows (s0, s1 − s2 + s3, s1 + s2 − s0, −s3). The last group of a row
                     // may write lanes past tile tx − 1; they land past what the rows below read.
                     @inline(__always) func put(_ i: Int, _ r: (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>)) {
                         interleave(r.0, r.1, into: own(set, i) + 2 * t)
                         interleave(r.2, r.3, into: shifted(set, i) + 2 * t + 2)
                     }
+                    // In an order that keeps at most three rows' columns live (12 of the 16 SSE
+                    // registers): s1 + s2 and s1 − s2, then s0 and s3 one after the other.
+                    let s1 = columns(1), s2 = columns(2)
+                    let sum = (s1.0 + s2.0, s1.1 + s2.1, s1.2 + s2.2, s1.3 + s2.3)
+                    let difference = (s1.0 - s2.0, s1.1 - s2.1, s1.2 - s2.2, s1.3 - s2.3)
+                    let s0 = columns(0)
                     put(0, s0)
-                    put(1, (s1.0 - s2.0 + s3.0, s1.1 - s2.1 + s3.1, s1.2 - s2.2 + s3.2, s1.3 - s2.3 + s3.3))
-                    put(2, (s1.0 + s2.0 - s0.0, s1.1 + s2.1 - s0.1, s1.2 + s2.2 - s0.2, s1.3 + s2.3 - s0.3))
+                    put(2, (sum.0 - s0.0, sum.1 - s0.1, sum.2 - s0.2, sum.3 - s0.3))
+                    let s3 = columns(3)
+                    put(1, (difference.0 + s3.0, difference.1 + s3.1, difference.2 + s3.2, difference.3 + s3.3))
                     put(3, (-s3.0, -s3.1, -s3.2, -s3.3))
                     t += 4
                 }
@@ -720,6 +762,7 @@ func winogradConv2dBackward(
     let du = workspace + winogradTransformedWeightSize(geometry: g)
     let scratchV = du + winogradTransformedWeightSize(geometry: g)  // V when not kept by the forward pass, then dV
     let dm = scratchV + 16 * c * winogradLeadingDimension(columns: tiles.count * chunk)
+    let vt = dm + 16 * o * winogradLeadingDimension(columns: tiles.count * chunk)  // one ξ of V, transposed
     var u = UnsafePointer(workspace)
     if let transformedWeight {
         u = transformedWeight
@@ -755,8 +798,9 @@ func winogradConv2dBackward(
             }
         }
         for xi in 0..<16 {
-            // dU[ξ] (O×C) += dM[ξ] (O×ld) · V[ξ]ᵀ
-            gemm(transB: true, m: o, n: c, k: columns, a: dm + xi * ld, lda: 16 * ld, b: v + xi * ld, ldb: 16 * ld,
+            // dU[ξ] (O×C) += dM[ξ] (O×T) · Vt (T×C), Vt = V[ξ]ᵀ
+            winogradTransposeTiles(v + xi * ld, rowStride: 16 * ld, channels: c, columns: columns, into: vt)
+            gemm(m: o, n: c, k: columns, a: dm + xi * ld, lda: 16 * ld, b: vt, ldb: c,
                  beta: 1, c: du + xi * o * c, ldc: c)
         }
         if let gradInput {
