@@ -209,14 +209,15 @@ public enum AdderBench {
     }
 
     /// The three GEMM shapes Winograd makes for `g` per chunk (each run 16 times, once per ξ):
-    /// forward O×(T·chunk)×C, gradWeight O×C×(T·chunk) Bᵀ, gradInput C×(T·chunk)×O Aᵀ.
+    /// forward O×(T·chunk)×C, gradWeight O×C×(T·chunk) (`nn`, on V transposed, as the engine runs
+    /// it since 2026-12-03; `transB` before), gradInput C×(T·chunk)×O Aᵀ.
     static func winogradShapes(_ g: Conv2dGeometry, slice: Int, workers: Int) -> [(String, Int, Int, Int, Bool, Bool, Int)] {
         let (o, c) = (g.outChannels, g.inChannels)
         let tiles = ((g.outputHeight + 1) / 2) * ((g.outputWidth + 1) / 2)
         let ld = tiles * winogradChunkSize(geometry: g, batch: slice)
         return [
             ("conv2.winograd.forward", o, ld, c, false, false, workers),
-            ("conv2.winograd.gradWeight", o, c, ld, false, true, workers),
+            ("conv2.winograd.gradWeight", o, c, ld, false, false, workers),
             ("conv2.winograd.gradInput", c, ld, o, true, false, workers),
         ]
     }
