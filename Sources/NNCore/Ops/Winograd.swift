@@ -134,49 +134,86 @@ public func winogradTransformWeight(
     winogradWeightTransform(weight, outChannels: g.outChannels, inChannels: g.inChannels, into: transformed)
 }
 
-/// U[ξ][o][c] = (G g Gᵀ)[ξ] for every 3×3 kernel g = weight[o, c] (OIHW).
+/// U[ξ][o][c] = (G g Gᵀ)[ξ] for every 3×3 kernel g = weight[o, c] (OIHW). Four kernels at a time,
+/// one per SIMD lane: U's 16 rows are then written four floats at a time (the last group of
+/// fewer than four kernels lane by lane).
 func winogradWeightTransform(
     _ weight: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, into u: UnsafeMutablePointer<Float>
 ) {
     let stride = o * c
-    for k in 0..<stride {
-        let g = weight + k * 9
-        // t = G g (4×3), one column of g at a time; then U = t Gᵀ, one row of t at a time.
-        @inline(__always) func gColumn(_ x: Int) -> SIMD4<Float> {
-            let (g0, g1, g2) = (g[x], g[3 + x], g[6 + x])
-            return SIMD4(g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
+    withUnsafeTemporaryAllocation(byteCount: 16, alignment: 16) { laneScratch in
+    let lanes = laneScratch.baseAddress!
+    var k = 0
+    while k < stride {
+        let count = min(4, stride - k)
+        let w = weight + k * 9
+        // Entry q of the kernels k ..< k + count, one per lane (zero past `count`).
+        @inline(__always) func entry(_ q: Int) -> SIMD4<Float> {
+            if count == 4 { return SIMD4(w[q], w[9 + q], w[18 + q], w[27 + q]) }
+            var v = SIMD4<Float>()
+            for l in 0..<count { v[l] = w[9 * l + q] }
+            return v
         }
-        let t0 = gColumn(0), t1 = gColumn(1), t2 = gColumn(2)  // t0[i] = t[i][0]
-        let u0 = t0, u1 = 0.5 * (t0 + t1 + t2), u2 = 0.5 * (t0 - t1 + t2), u3 = t2
-        for i in 0..<4 {
-            u[(4 * i + 0) * stride + k] = u0[i]
-            u[(4 * i + 1) * stride + k] = u1[i]
-            u[(4 * i + 2) * stride + k] = u2[i]
-            u[(4 * i + 3) * stride + k] = u3[i]
+        @inline(__always) func put(_ xi: Int, _ v: SIMD4<Float>) {
+            if count == 4 { store4(v, u + xi * stride + k) } else { storeLanes(v, count: count, to: u + xi * stride + k, scratch: lanes) }
         }
+        // t = G g (4×3), one column x of g at a time: (g0, ½(g0 + g1 + g2), ½(g0 − g1 + g2), g2).
+        @inline(__always) func gColumn(_ x: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+            let (g0, g1, g2) = (entry(x), entry(3 + x), entry(6 + x))
+            return (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
+        }
+        let t0 = gColumn(0), t1 = gColumn(1), t2 = gColumn(2)  // t0.i = t[i][0]
+        // U = t Gᵀ, one row i of t = (a, b, c) at a time: (a, ½(a + b + c), ½(a − b + c), c).
+        @inline(__always) func row(_ i: Int, _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>) {
+            put(4 * i, a); put(4 * i + 1, 0.5 * (a + b + c)); put(4 * i + 2, 0.5 * (a - b + c)); put(4 * i + 3, c)
+        }
+        row(0, t0.0, t1.0, t2.0)
+        row(1, t0.1, t1.1, t2.1)
+        row(2, t0.2, t1.2, t2.2)
+        row(3, t0.3, t1.3, t2.3)
+        k += 4
+    }
     }
 }
 
-/// gradWeight[o, c] += Gᵀ dU[·][o][c] G, the weight gradient from the Winograd-domain one.
+/// gradWeight[o, c] += Gᵀ dU[·][o][c] G, the weight gradient from the Winograd-domain one. Four
+/// kernels at a time, one per SIMD lane, so that dU's 16 rows are read four floats at a time.
 func winogradWeightGradient(
     _ du: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, addingTo gradWeight: UnsafeMutablePointer<Float>
 ) {
     let stride = o * c
-    for k in 0..<stride {
-        // t = Gᵀ dU (3×4), one column j of dU at a time; then dW = t G, one column of t at a time.
-        @inline(__always) func column(_ j: Int) -> SIMD3<Float> {
-            let (m0, m1, m2, m3) = (du[j * stride + k], du[(4 + j) * stride + k],
-                                    du[(8 + j) * stride + k], du[(12 + j) * stride + k])
-            return SIMD3(m0 + 0.5 * (m1 + m2), 0.5 * (m1 - m2), 0.5 * (m1 + m2) + m3)
+    withUnsafeTemporaryAllocation(of: SIMD4<Float>.self, capacity: 9) { blockScratch in
+    withUnsafeTemporaryAllocation(byteCount: 16, alignment: 16) { laneScratch in
+    let (block, lanes) = (blockScratch.baseAddress!, laneScratch.baseAddress!)
+    var k = 0
+    while k < stride {
+        let count = min(4, stride - k)
+        @inline(__always) func load(_ xi: Int) -> SIMD4<Float> {
+            count == 4 ? load4(du + xi * stride + k) : loadLanes(du + xi * stride + k, count: count, scratch: lanes)
         }
-        let t0 = column(0), t1 = column(1), t2 = column(2), t3 = column(3)  // t0[i] = t[i][0]
-        let w0 = t0 + 0.5 * (t1 + t2), w1 = 0.5 * (t1 - t2), w2 = 0.5 * (t1 + t2) + t3
+        // t = Gᵀ dU (3×4), one column j of dU at a time: (m0 + ½(m1 + m2), ½(m1 − m2), ½(m1 + m2) + m3).
+        @inline(__always) func column(_ j: Int) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+            let (m0, m1, m2, m3) = (load(j), load(4 + j), load(8 + j), load(12 + j))
+            return (m0 + 0.5 * (m1 + m2), 0.5 * (m1 - m2), 0.5 * (m1 + m2) + m3)
+        }
+        let t0 = column(0), t1 = column(1), t2 = column(2), t3 = column(3)  // t0.i = t[i][0]
+        // dW = t G, one row i of t = (a, b, c, d) at a time: (a + ½(b + c), ½(b − c), ½(b + c) + d).
+        @inline(__always) func row(_ i: Int, _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>) {
+            block[3 * i] = a + 0.5 * (b + c)
+            block[3 * i + 1] = 0.5 * (b - c)
+            block[3 * i + 2] = 0.5 * (b + c) + d
+        }
+        row(0, t0.0, t1.0, t2.0, t3.0)
+        row(1, t0.1, t1.1, t2.1, t3.1)
+        row(2, t0.2, t1.2, t2.2, t3.2)
+        // Lane l of block[q] is entry q of kernel k + l.
         let g = gradWeight + k * 9
-        for i in 0..<3 {
-            g[3 * i] += w0[i]
-            g[3 * i + 1] += w1[i]
-            g[3 * i + 2] += w2[i]
+        for l in 0..<count {
+            for q in 0..<9 { g[9 * l + q] += block[q][l] }
         }
+        k += 4
+    }
+    }
     }
 }
 
