@@ -40,7 +40,7 @@ struct TrainCommand: ParsableCommand {
         if let resume {
             let folder = URL(fileURLWithPath: resume)
             let saved = try Trainer.savedOptions(in: folder)
-            let given = givenTrainingOptions()
+            let given = givenTrainingOptions().map(\.flag)
             guard given.isEmpty else {
                 throw CommandError(
                     "--resume continues \(folder.path) with the options it was started with (\(saved.epochs) epochs, "
@@ -98,41 +98,48 @@ struct TrainCommand: ParsableCommand {
         print("Evaluate it again with: mnist-adder evaluate --checkpoint \(model.path)")
     }
 
-    /// The training options given on the command line, as their flags: none may be given with
-    /// `--resume`, which continues a run with the options saved in it.
-    private func givenTrainingOptions() -> [String] {
-        let given: [(String, Bool)] = [
-            ("--epochs", epochs != nil), ("--batch-size", batchSize != nil), ("--learning-rate", learningRate != nil),
-            ("--optimizer", optimizer != nil), ("--schedule", schedule != nil), ("--weight-decay", weightDecay != nil),
-            ("--seed", seed != nil), ("--loss-weights", lossWeights != nil), ("--addend-range", addendRange != nil),
-            ("--limit", limit != nil), ("--test-limit", testLimit != nil), ("--threads", threads != nil),
-            ("--drop-last", dropLast),
+    /// One training option given on the command line: its flag, and how it sets `TrainingOptions`.
+    private typealias GivenOption = (flag: String, apply: (inout TrainingOptions) throws -> Void)
+
+    /// The training options given on the command line, in the order of `--help`: the one list of
+    /// them, which `makeOptions()` applies and `--resume` refuses (it continues a run with the
+    /// options saved in it).
+    private func givenTrainingOptions() -> [GivenOption] {
+        func given<T>(_ flag: String, _ value: T?, _ set: @escaping (inout TrainingOptions, T) throws -> Void) -> GivenOption? {
+            value.map { value in (flag, { try set(&$0, value) }) }
+        }
+        let options: [GivenOption?] = [
+            given("--epochs", epochs) { $0.epochs = $1 },
+            given("--batch-size", batchSize) { $0.batchSize = $1 },
+            given("--learning-rate", learningRate) { $0.learningRate = $1 },
+            given("--optimizer", optimizer) { $0.optimizer = $1 },
+            given("--schedule", schedule) { $0.schedule = $1 },
+            given("--weight-decay", weightDecay) { $0.weightDecay = $1 },
+            given("--seed", seed) { $0.seed = $1 },
+            given("--loss-weights", lossWeights) { $0.lossWeights = try Self.parseLossWeights($1) },
+            given("--addend-range", addendRange) { $0.addendRange = try $1.validated() },
+            given("--limit", limit) { $0.limit = $1 },
+            given("--test-limit", testLimit) { $0.testLimit = $1 },
+            given("--threads", threads) { $0.threads = $1 },
+            given("--drop-last", dropLast ? true : nil) { $0.dropLast = $1 },
         ]
-        return given.filter(\.1).map(\.0)
+        return options.compactMap { $0 }
     }
 
     private func makeOptions() throws -> TrainingOptions {
         var o = TrainingOptions()
-        if let epochs { o.epochs = epochs }
-        if let batchSize { o.batchSize = batchSize }
-        if let learningRate { o.learningRate = learningRate }
-        if let optimizer { o.optimizer = optimizer }
-        if let schedule { o.schedule = schedule }
-        if let weightDecay { o.weightDecay = weightDecay }
-        if let seed { o.seed = seed }
-        if let addendRange { o.addendRange = try addendRange.validated() }
-        if let limit { o.limit = limit }
-        if let testLimit { o.testLimit = testLimit }
-        if let threads { o.threads = threads }
-        o.dropLast = dropLast
-        if let lossWeights {
-            let parts = lossWeights.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
-            guard parts.count == 2, let ce = parts[0], let m = parts[1] else {
-                throw TrainingError.invalidOption(name: "loss-weights", expected: "two numbers as CE,MSE", found: lossWeights)
-            }
-            o.lossWeights = LossWeights(crossEntropy: ce, mse: m)
-        }
+        for option in givenTrainingOptions() { try option.apply(&o) }
         return o
+    }
+
+    /// `--loss-weights CE,MSE` as the two weights. Throws `TrainingError.invalidOption` for anything
+    /// but two numbers.
+    private static func parseLossWeights(_ text: String) throws -> LossWeights {
+        let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let ce = parts[0], let m = parts[1] else {
+            throw TrainingError.invalidOption(name: "loss-weights", expected: "two numbers as CE,MSE", found: text)
+        }
+        return LossWeights(crossEntropy: ce, mse: m)
     }
 
     private func loadData(_ o: TrainingOptions) throws -> (AdderDataset, AdderDataset) {
