@@ -126,13 +126,13 @@ public enum AdderBench {
     public static func measureLayers(batch: Int, workers: Int, samples: Int) -> [LayerFigures] {
         var figures: [LayerFigures] = []
         let largestPiece = pieceSizes(batch).max() ?? batch
-        for index in AdderNetwork.convs.indices {
-            let spec = AdderNetwork.convs[index], g = spec.geometry
+        for index in convLayers.indices {
+            let spec = convLayers[index], g = spec.geometry
             let preferred = Conv2dAlgorithm.preferred(for: g, batch: largestPiece)
             let others = Conv2dAlgorithm.allCases.filter { $0 != preferred && $0.supports(g) }
             var runs = ([preferred] + others).map { ($0 == preferred ? spec.name : "\(spec.name)/\($0.rawValue)", $0, false) }
-            let beforePool = index == AdderNetwork.convsBeforePool.count - 1
-            if beforePool && preferred == .winograd && g.outputHeight % 2 == 0 && g.outputWidth % 2 == 0 {
+            let beforePool = spec.fusesPool
+            if beforePool {
                 runs.append(("\(spec.name)+pool", .winograd, true))
             }
             for (name, algorithm, fused) in runs {
@@ -156,7 +156,7 @@ public enum AdderBench {
     }
 
     static func measurePool(pieces: [Int], workers: Int, planes: Int, size: Int, samples: Int) -> LayerFigures {
-        let k = AdderNetwork.poolKernel
+        let k = 2
         let buffers = pieces.enumerated().map { PoolBuffers(planes: $1 * planes, size: size, kernel: k, seed: UInt64(99 + $0)) }
         let forward = timeSamples(warmup: 1, samples: samples) { roundRobin(buffers, workers: workers) { $0.forward() } }
         let backward = timeSamples(warmup: 1, samples: samples) { roundRobin(buffers, workers: workers) { $0.backward() } }
@@ -183,7 +183,7 @@ public enum AdderBench {
     /// sgemm on 512×512×512 (one core, then one call per worker at once) and on the three GEMMs
     /// conv2 makes per column chunk (forward, gradWeight, gradInput) for the engine's pieces of `batch`.
     public static func measureGemm(workers: Int, batch: Int, samples: Int) -> [GemmFigures] {
-        let conv2 = AdderNetwork.convs[2].geometry
+        let conv2 = (convLayers.first(where: \.fusesPool) ?? convLayers[0]).geometry
         let slice = pieceSizes(batch).max() ?? batch
         let ld = conv2dChunkSize(geometry: conv2, batch: slice) * conv2.outputPlane
         let (o, ckk) = (conv2.outChannels, conv2.columnRows)
@@ -264,7 +264,7 @@ public final class TrainingSession {
     public init(engine: AdderEngine, batch: Int) throws {
         self.engine = engine
         self.batch = batch
-        adam = try Adam(parameterShapes: AdderNetwork.parameterShapes, learningRate: 1e-3)
+        adam = try Adam(parameterShapes: ModelDescription.seed.parameterShapes, learningRate: 1e-3)
         var generator = SplitMix64(seed: 1)
         inputs = (0..<4).map { _ in RandomBatch(size: batch, generator: &generator) }
     }

@@ -144,7 +144,7 @@ final class GemmBuffers: @unchecked Sendable {
 /// thread; every piece has its own random inputs and gradients.
 public final class ConvLayerWorkload: @unchecked Sendable {
     /// The layer's module name and geometry.
-    public let spec: ConvSpec
+    public let spec: ConvLayer
     /// Whether backward computes the input gradient (every layer but `input1`, as in training).
     public let computesGradInput: Bool
     /// How the convolution is computed.
@@ -156,10 +156,10 @@ public final class ConvLayerWorkload: @unchecked Sendable {
     let pieces: [LayerBuffers]
     let workers: Int
 
-    /// The workload of `AdderNetwork.convs[index]` on `batch` images over `workers` threads, computed
+    /// The workload of `AdderBench.convLayers[index]` on `batch` images over `workers` threads, computed
     /// with `algorithm` (nil: the one the engine uses for its pieces, `Conv2dAlgorithm.preferred(for:batch:)`).
     public init(index: Int, batch: Int, workers: Int, algorithm: Conv2dAlgorithm? = nil, fusedPool: Bool = false) {
-        spec = AdderNetwork.convs[index]
+        spec = AdderBench.convLayers[index]
         computesGradInput = index > 0
         let g = spec.geometry
         let sizes = AdderBench.pieceSizes(batch)
@@ -204,4 +204,29 @@ public final class GemmWorkload: @unchecked Sendable {
             for _ in 0..<repeats { calls[w].run() }
         }
     }
+}
+
+/// A convolution of the seed network as the benchmark times it: its module name, geometry and
+/// whether the engine runs it fused with ReLU and the pool.
+public struct ConvLayer: Sendable {
+    /// The module name (the first layer of its plan step).
+    public let name: String
+    /// Its geometry on one image.
+    public let geometry: Conv2dGeometry
+    /// Whether the training plan runs it as convolution + ReLU + 2×2 pool.
+    public let fusesPool: Bool
+}
+
+extension AdderBench {
+    /// The seed network's convolutions in forward order, from its training plan at batch 128.
+    public static let convLayers: [ConvLayer] = {
+        guard let plan = try? ExecutionPlan(
+            model: .seed, batch: 128, threads: 1, pieceSize: AdderEngine.defaultPieceSize, mode: .training)
+        else { return [] }
+        return plan.steps.compactMap { step in
+            guard let g = step.geometry, case .conv2d(let c) = plan.model.layers[step.layers.lowerBound] else { return nil }
+            if case .conv2dReLUMaxPool = step.operation { return ConvLayer(name: c.name, geometry: g, fusesPool: true) }
+            return ConvLayer(name: c.name, geometry: g, fusesPool: false)
+        }
+    }()
 }

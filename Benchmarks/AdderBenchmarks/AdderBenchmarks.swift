@@ -26,7 +26,7 @@ let benchmarks: @Sendable () -> Void = {
     let training = RandomBatch(size: 128, seed: 7)
     Benchmark("training step batch 128 Adam") { benchmark in
         var model = network
-        var adam = try Adam(parameterShapes: AdderNetwork.parameterShapes, learningRate: 1e-3)
+        var adam = try Adam(parameterShapes: ModelDescription.seed.parameterShapes, learningRate: 1e-3)
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             let result = try engine.step(model, images: training.images, addends: training.addends, labels: training.labels)
@@ -34,7 +34,7 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    for index in AdderNetwork.convs.indices {
+    for index in AdderBench.convLayers.indices {
         let workload = ConvLayerWorkload(index: index, batch: 128, workers: engine.threads)
         Benchmark("\(workload.spec.name) forward batch 128") { benchmark in
             for _ in benchmark.scaledIterations { workload.forward() }

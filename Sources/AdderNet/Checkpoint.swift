@@ -1,44 +1,109 @@
 // Model checkpoints as safetensors with PyTorch's state_dict keys, so a file moves between this
 // program and PyTorch (`safetensors.torch.save_file(model.state_dict(), path)` / `load_file`).
+// The metadata carries the model's description, so a checkpoint says which network it holds; a
+// plain PyTorch file without it is recognised by its keys and shapes.
 import Foundation
 import NNCore
 
-/// Reading and writing the network's weights.
+/// Reading and writing a network's weights.
 public enum Checkpoint {
     /// The `format` value in the metadata of the checkpoints this program writes.
     public static let formatName = "mnist-adder"
+    /// The metadata key holding the model description as JSON.
+    public static let modelKey = "model"
 
-    /// Writes the 22 parameters (F32, PyTorch keys) and `metadata` to `url`, atomically.
+    /// Writes every tensor of `network` (F32, PyTorch keys; num_batches_tracked as an I64 scalar, as
+    /// PyTorch keeps it), the model description and `metadata` to `url`, atomically.
     /// Throws `SafetensorsError.writeFailed` naming the file.
     public static func save(_ network: AdderNetwork, metadata: [String: String] = [:], to url: URL) throws {
-        try Safetensors.write(network.stateDict, metadata: metadata, to: url)
+        var floats = network.stateDict
+        var int64: [String: [Int64]] = [:], shapes: [String: [Int]] = [:]
+        for entry in network.model.stateEntries where entry.isInt64 {
+            int64[entry.key] = (floats.removeValue(forKey: entry.key)?.scalars ?? [0]).map { Int64($0) }
+            shapes[entry.key] = entry.shape
+        }
+        var metadata = metadata
+        metadata[modelKey] = try network.model.jsonString()
+        try Safetensors.write(floats, int64: int64, int64Shapes: shapes, metadata: metadata, to: url)
     }
 
-    /// Reads a checkpoint written by this program or by PyTorch for the seed network.
+    /// Reads a checkpoint written by this program or by PyTorch for one of the built-in networks.
     ///
-    /// Returns the network and the file's metadata (empty for a PyTorch file). Throws
-    /// `SafetensorsError` for a malformed file or a non-F32 parameter, and `CheckpointError` for
-    /// missing or extra keys, a wrong shape (naming the key, the expected and the found shape) or a
-    /// NaN or infinite value (which `nn.Module.load_state_dict` would accept; a network with one
-    /// predicts NaN). The errors do not name the file; callers that read a user's file add it.
+    /// The network is the one its `model` metadata describes, or, for a file without it (a plain
+    /// PyTorch `state_dict`), the built-in network whose keys and shapes it has. Returns the network
+    /// and the file's metadata. Throws `SafetensorsError` for a malformed file or a tensor of another
+    /// dtype, `ModelDescriptionError` for unreadable `model` metadata, and `CheckpointError` for
+    /// missing or extra keys or a wrong shape (against the closest network, naming the key, the
+    /// expected and the found shape) or a NaN or infinite value (which `nn.Module.load_state_dict`
+    /// would accept; a network with one predicts NaN). The errors do not name the file; callers
+    /// that read a user's file add it.
     public static func load(contentsOf url: URL) throws -> (network: AdderNetwork, metadata: [String: String]) {
         let file = try SafetensorsFile(contentsOf: url)
-        let extra = file.names.filter { !AdderNetwork.parameterNames.contains($0) }.sorted()
+        let model = try description(of: file)
+        let entries = model.stateEntries
+        let keys = Set(entries.map(\.key))
+        let extra = file.names.filter { !keys.contains($0) }.sorted()
         guard extra.isEmpty else { throw CheckpointError.unexpectedKeys(extra) }
-        let missing = AdderNetwork.parameterNames.filter { !file.names.contains($0) }
+        let missing = entries.map(\.key).filter { !file.names.contains($0) }
         guard missing.isEmpty else { throw CheckpointError.missingKeys(missing) }
         var state: [String: Tensor] = [:]
-        for (name, shape) in zip(AdderNetwork.parameterNames, AdderNetwork.parameterShapes) {
-            let entry = try file.entry(name)
-            guard entry.shape == shape else {
-                throw CheckpointError.shapeMismatch(key: name, expected: shape, found: entry.shape)
+        for entry in entries {
+            let found = try file.entry(entry.key)
+            let scalarAsVector = entry.shape.isEmpty && found.shape == [1]
+            guard found.shape == entry.shape || scalarAsVector else {
+                throw CheckpointError.shapeMismatch(key: entry.key, expected: entry.shape, found: found.shape)
             }
-            let tensor = try file.float32(name)
+            let tensor: Tensor
+            if entry.isInt64 && found.dtype == .int64 {
+                tensor = Tensor(shape: entry.shape, scalars: try file.int64(entry.key).map { Float($0) })
+            } else {
+                tensor = try file.float32(entry.key).reshaped(to: entry.shape)
+            }
             if let index = tensor.scalars.firstIndex(where: { !$0.isFinite }) {
-                throw CheckpointError.nonFinite(key: name, index: index, value: tensor.scalars[index])
+                throw CheckpointError.nonFinite(key: entry.key, index: index, value: tensor.scalars[index])
             }
-            state[name] = tensor
+            state[entry.key] = tensor
         }
-        return (try AdderNetwork(stateDict: state), file.metadata)
+        return (try AdderNetwork(model, stateDict: state), file.metadata)
+    }
+
+    /// The description a file's `model` metadata holds, or else the built-in network that shares
+    /// the most keys with the same shapes (the seed on a tie).
+    static func description(of file: SafetensorsFile) throws -> ModelDescription {
+        if let text = file.metadata[modelKey] {
+            return try ModelDescription(json: text)
+        }
+        func fitting(_ model: ModelDescription) -> Int {
+            model.stateEntries.filter { entry in
+                guard let found = file.entries[entry.key] else { return false }
+                return found.shape == entry.shape || (entry.shape.isEmpty && found.shape == [1])
+            }.count
+        }
+        return ModelDescription.builtIn.max { fitting($0) < fitting($1) } ?? .seed
+    }
+}
+
+extension ModelDescription {
+    /// The description as one line of JSON with sorted keys, as checkpoints store it.
+    public func jsonString() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// Reads a description from JSON and checks it. Throws `ModelDescriptionError.unreadable`
+    /// naming what is wrong, or the error `validate()` throws.
+    public init(json: String) throws {
+        do {
+            self = try JSONDecoder().decode(ModelDescription.self, from: Data(json.utf8))
+        } catch let DecodingError.dataCorrupted(context) {
+            throw ModelDescriptionError.unreadable(reason: context.debugDescription)
+        } catch let DecodingError.keyNotFound(key, context) {
+            throw ModelDescriptionError.unreadable(
+                reason: "no '\(key.stringValue)' at \(context.codingPath.map(\.stringValue).joined(separator: "."))")
+        } catch {
+            throw ModelDescriptionError.unreadable(reason: "\(error)")
+        }
+        try validate()
     }
 }

@@ -70,10 +70,12 @@ public final class Trainer {
         self.options = options
         self.trainSet = trainSet
         self.testSet = testSet
-        self.network = AdderNetwork(seed: options.seed)
+        let model = try ModelDescription.named(options.model)
+        self.network = AdderNetwork(model, seed: options.seed)
         self.engine = AdderEngine(threads: options.threads)
         let stepsPerEpoch = Self.batchesPerEpoch(count: trainSet.count, options: options)
-        (optimizer, schedule) = try Self.makeOptimizer(options, totalSteps: stepsPerEpoch * options.epochs)
+        (optimizer, schedule) = try Self.makeOptimizer(
+            options, shapes: model.parameterShapes, totalSteps: stepsPerEpoch * options.epochs)
     }
 
     /// Number of optimizer steps in one epoch.
@@ -81,10 +83,9 @@ public final class Trainer {
         options.dropLast ? count / options.batchSize : (count + options.batchSize - 1) / options.batchSize
     }
 
-    private static func makeOptimizer(_ o: TrainingOptions, totalSteps: Int) throws
+    private static func makeOptimizer(_ o: TrainingOptions, shapes: [[Int]], totalSteps: Int) throws
         -> (any Optimizer, any LearningRateSchedule)
     {
-        let shapes = AdderNetwork.parameterShapes
         let optimizer: any Optimizer
         switch o.optimizer {
         case .adam:
@@ -150,9 +151,10 @@ public final class Trainer {
             try schedule.apply(to: &optimizer, step: optimizer.stepCount)
             let result = try engine.step(
                 network, images: batch.images, addends: batch.addends, labels: batch.labels,
-                weights: options.lossWeights)
+                weights: options.lossWeights, dropout: DropoutContext(seed: options.seed, step: optimizer.stepCount))
             guard result.loss.isFinite else { throw TrainingError.diverged(epoch: epoch, batch: done + 1) }
             optimizer.step(parameters: &network.parameters, gradients: result.gradients)
+            network.buffers = result.buffers
             let n = Double(batch.count)
             lossSum += Double(result.loss) * n
             ceSum += Double(result.crossEntropy) * n
@@ -219,6 +221,8 @@ public final class Trainer {
             "epoch": String(completedEpochs),
             "options": try jsonString(options),
             "seed": String(options.seed),
+            Checkpoint.modelKey: try network.model.jsonString(),
+            "plan": try engine.plan(for: network.model, batch: options.batchSize, mode: .training).choicesText,
         ]
         if let last = history.last { metadata["metrics"] = try jsonString(last) }
         return metadata
@@ -255,7 +259,12 @@ public final class Trainer {
     public static func resume(from directory: URL, trainSet: AdderDataset, testSet: AdderDataset) throws -> Trainer {
         let (file, options, history) = try readState(directory)
         let trainer = try Trainer(options: options, trainSet: trainSet, testSet: testSet)
-        trainer.network = try AdderNetwork(stateDict: file.float32Tensors(withPrefix: "model."))
+        let model = try Checkpoint.description(of: file)
+        guard model.name == options.model else {
+            throw TrainingError.cannotResume(
+                folder: directory.path, reason: "its model is '\(model.name)' but its options say '\(options.model)'")
+        }
+        trainer.network = try AdderNetwork(model, stateDict: file.float32Tensors(withPrefix: "model."))
         try trainer.optimizer.loadStateDict(file.float32Tensors(withPrefix: "optimizer."))
         trainer.history = history
         return trainer

@@ -28,6 +28,8 @@ public enum ScheduleKind: String, Codable, Sendable, CaseIterable {
 /// The defaults are the project's choice for the best test accuracy after 10 epochs with the seed's
 /// architecture unchanged (see README, "Results"): Adam, batch 128, one-cycle schedule peaking at 3e-3.
 public struct TrainingOptions: Codable, Sendable, Equatable {
+    /// The network, by its built-in name (`seed`, `pytorch-examples`, `seed-bn`).
+    public var model = ModelDescription.seed.name
     /// Passes over the training set.
     public var epochs = 10
     /// Images per optimizer step.
@@ -58,6 +60,25 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The seed's settings with the project's defaults.
     public init() {}
 
+    /// Reads saved options; `model` may be absent (runs saved before there was a choice trained the seed).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decodeIfPresent(String.self, forKey: .model) ?? ModelDescription.seed.name
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        optimizer = try c.decode(OptimizerKind.self, forKey: .optimizer)
+        schedule = try c.decode(ScheduleKind.self, forKey: .schedule)
+        weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        lossWeights = try c.decode(LossWeights.self, forKey: .lossWeights)
+        addendRange = try c.decode(ClosedRange<Int>.self, forKey: .addendRange)
+        limit = try c.decodeIfPresent(Int.self, forKey: .limit)
+        testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        threads = try c.decode(Int.self, forKey: .threads)
+        dropLast = try c.decode(Bool.self, forKey: .dropLast)
+    }
+
     /// The most epochs a run may ask for (a year of epochs on this machine; more is a typo).
     public static let maximumEpochs = 1_000_000
 
@@ -65,6 +86,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public func validate() throws {
         func bad(_ name: String, _ expected: String, _ found: String) -> TrainingError {
             .invalidOption(name: name, expected: expected, found: found)
+        }
+        guard ModelDescription.builtIn.contains(where: { $0.name == model }) else {
+            throw bad("model", "one of \(ModelDescription.builtIn.map(\.name).joined(separator: ", "))", model)
         }
         guard epochs >= 1 else { throw bad("epochs", "at least 1", "\(epochs)") }
         guard epochs <= Self.maximumEpochs else { throw bad("epochs", "at most \(Self.maximumEpochs)", "\(epochs)") }

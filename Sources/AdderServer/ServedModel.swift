@@ -33,35 +33,49 @@ public struct LayerSummary: Sendable, Equatable, Codable {
 
 /// The architecture of the served network: its layers in forward order and the number of trainable values.
 public struct ModelSummary: Sendable, Equatable, Codable {
-    /// The eight convolutions in forward order, then the three linear layers of the adder.
+    /// The layers with weights (and dropout) in forward order, then the adder's linear layers.
     public var layers: [LayerSummary]
     /// The total number of trainable values (100,461 for the seed network).
     public var parameterCount: Int
 
-    /// The summary of `AdderNetwork`'s architecture, built from its layer specifications.
-    public static let seedNetwork: ModelSummary = {
+    /// The summary of a network: every layer with weights (and dropout), in forward order, each
+    /// with what follows it fused (`Conv2d(32, 64, kernel_size=3) + ReLU + MaxPool2d(2, 2)`).
+    public init(model: ModelDescription) {
+        let entries = model.parameterEntries
         var layers: [LayerSummary] = []
-        var shapes = zip(AdderNetwork.parameterNames, AdderNetwork.parameterShapes).makeIterator()
-        func nextTwo() -> [ParameterSummary] {
-            (0..<2).compactMap { _ in shapes.next().map { ParameterSummary(name: $0.0, shape: $0.1) } }
-        }
-        for conv in AdderNetwork.convs {
-            let g = conv.geometry
-            var text = "Conv2d(\(g.inChannels), \(g.outChannels), kernel_size=\(g.kernelHeight))"
-            if conv.relu { text += " + ReLU" }
-            if conv.name == AdderNetwork.convsBeforePool.last?.name {
-                text += " + MaxPool2d(\(AdderNetwork.poolKernel), \(AdderNetwork.poolKernel))"
+        let all = model.layers + model.adder.map(Layer.linear)
+        for (i, layer) in all.enumerated() {
+            let text: String
+            switch layer {
+            case .conv2d(let c): text = "Conv2d(\(c.inChannels), \(c.outChannels), kernel_size=\(c.kernelSize))"
+            case .batchNorm2d(let b): text = "BatchNorm2d(\(b.numFeatures))"
+            case .linear(let l): text = "Linear(\(l.inFeatures), \(l.outFeatures))"
+            case .dropout(let d): text = "Dropout(p=\(d.p))"
+            case .relu, .flatten, .maxPool2d: continue
             }
-            layers.append(LayerSummary(name: conv.name, kind: "Conv2d", description: text, parameters: nextTwo()))
+            guard let name = layer.name else { continue }
+            var suffix = ""
+            var j = i + 1
+            while j < all.count, all[j].name == nil || { if case .maxPool2d = all[j] { true } else { false } }() {
+                switch all[j] {
+                case .relu: suffix += " + ReLU"
+                case .maxPool2d(let p): suffix += " + MaxPool2d(\(p.kernelSize), \(p.stride))"
+                case .flatten: suffix += " + Flatten"
+                default: break
+                }
+                j += 1
+            }
+            let parameters = entries.filter { $0.key.hasPrefix(name + ".") }.map { ParameterSummary(name: $0.key, shape: $0.shape) }
+            layers.append(LayerSummary(name: name, kind: layer.typeName, description: text + suffix, parameters: parameters))
         }
-        for linear in AdderNetwork.linears {
-            layers.append(
-                LayerSummary(
-                    name: linear.name, kind: "Linear",
-                    description: "Linear(\(linear.inFeatures), \(linear.outFeatures))", parameters: nextTwo()))
-        }
-        return ModelSummary(layers: layers, parameterCount: AdderNetwork.parameterCount)
-    }()
+        self.init(layers: layers, parameterCount: model.parameterCount)
+    }
+
+    /// A summary from its parts.
+    public init(layers: [LayerSummary], parameterCount: Int) {
+        self.layers = layers
+        self.parameterCount = parameterCount
+    }
 }
 
 /// The network a server predicts with, its summary and what the checkpoint says about it.
@@ -76,7 +90,7 @@ public struct ServedModel: Sendable {
     /// Wraps a network with the checkpoint's metrics and metadata (empty for a random network).
     public init(network: AdderNetwork, metadata: [String: String] = [:]) {
         self.network = network
-        self.summary = .seedNetwork
+        self.summary = ModelSummary(model: network.model)
         self.metadata = metadata
     }
 }

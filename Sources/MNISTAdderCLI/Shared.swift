@@ -68,6 +68,8 @@ func loadCheckpoint(_ path: String) throws -> (network: AdderNetwork, metadata: 
         return (network, metadata, url)
     } catch let error as CheckpointError {
         throw CommandError("\(url.path): \(error)")
+    } catch let error as ModelDescriptionError {
+        throw CommandError("\(url.path): \(error)")
     }
 }
 

@@ -1,14 +1,58 @@
-// `mnist-adder summary`: the layers and parameters, as the seed prints them.
+// `mnist-adder summary`: a network's layers and parameters as PyTorch prints them, and with
+// `--plan`, the execution plan the engine compiles for it.
 import AdderNet
 import ArgumentParser
+import NNCore
 
 struct SummaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "summary", abstract: "Print the layers, each parameter's name and shape, and the parameter count.")
+        commandName: "summary",
+        abstract: "Print a network's layers, each parameter's name and shape, and the parameter count.",
+        discussion: "With --plan, also the execution plan: per step its output shape, algorithm, FLOPs and bytes.")
 
-    func run() {
-        print(AdderNetwork.moduleDescription)
+    @Option(help: "The network: \(ModelDescription.builtIn.map(\.name).joined(separator: ", ")).")
+    var model: String?
+
+    @Option(help: "A checkpoint file or run folder: summarize the network it holds.")
+    var checkpoint: String?
+
+    @Flag(help: "Print the execution plan the engine compiles for the network.")
+    var plan = false
+
+    @Option(help: "The plan's batch size.")
+    var batchSize = TrainingOptions().batchSize
+
+    @Option(help: "The plan's worker threads (0: one per core).")
+    var threads = 0
+
+    @Flag(help: "The plan for evaluation and prediction (forward only) instead of training.")
+    var inference = false
+
+    func validate() throws {
+        guard batchSize >= 1 else { throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)") }
+        guard threads >= 0 else { throw TrainingError.invalidOption(name: "threads", expected: "0 or more", found: "\(threads)") }
+    }
+
+    func run() throws {
+        let description: ModelDescription
+        if let checkpoint {
+            let loaded = try loadCheckpoint(checkpoint)
+            if let model, model != loaded.network.model.name {
+                throw CommandError("--model \(model) differs from the checkpoint's network '\(loaded.network.model.name)'")
+            }
+            description = loaded.network.model
+            print("Model: \(description.name), from \(loaded.url.path)\n")
+        } else {
+            description = try ModelDescription.named(model ?? ModelDescription.seed.name)
+        }
+        print(description.moduleDescription)
         print("")
-        print(AdderNetwork.parameterTable)
+        print(description.parameterTable)
+        if plan {
+            let engine = AdderEngine(threads: threads)
+            let compiled = try engine.plan(for: description, batch: batchSize, mode: inference ? .inference : .training)
+            print("")
+            print(compiled.table)
+        }
     }
 }

@@ -17,6 +17,7 @@ struct TrainCommand: ParsableCommand {
             output folder, with pictures of the run (curves, confusion matrix, misclassified digits, report.html).
             """)
 
+    @Option(help: "The network: \(ModelDescription.builtIn.map(\.name).joined(separator: ", ")) (default: seed).") var model: String?
     @Option(parsing: .unconditional, help: "Passes over the training set.") var epochs: Int?
     @Option(parsing: .unconditional, help: "Images per optimizer step.") var batchSize: Int?
     @Option(parsing: .unconditional, help: "Learning rate (the peak of the one-cycle schedule).") var learningRate: Float?
@@ -64,7 +65,7 @@ struct TrainCommand: ParsableCommand {
         }
         try Self.checkWritable(outputDirectory)
         let o = trainer.options
-        print("Training on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
+        print("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
               + "\(o.epochs) epochs, batch \(o.batchSize), \(o.optimizer.rawValue) \(o.schedule.rawValue) "
               + "lr \(o.learningRate), seed \(o.seed), \(trainer.engine.threads) threads, integers \(o.addendRange)")
         print("epoch   loss    train class  train add   test class  test add   seconds")
@@ -109,6 +110,7 @@ struct TrainCommand: ParsableCommand {
             value.map { value in (flag, { try set(&$0, value) }) }
         }
         let options: [GivenOption?] = [
+            given("--model", model) { $0.model = $1 },
             given("--epochs", epochs) { $0.epochs = $1 },
             given("--batch-size", batchSize) { $0.batchSize = $1 },
             given("--learning-rate", learningRate) { $0.learningRate = $1 },

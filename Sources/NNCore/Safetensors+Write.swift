@@ -11,16 +11,21 @@ import Darwin
 
 /// Encodes and writes safetensors files. Matches `safetensors.torch.save_file` in layout.
 public enum Safetensors {
-    /// The bytes of a safetensors file holding `tensors` (F32), `int64` (I64, one-dimensional) and
-    /// `metadata` (the header's `__metadata__`, omitted when empty).
+    /// The bytes of a safetensors file holding `tensors` (F32), `int64` (I64; one-dimensional unless
+    /// `int64Shapes` gives a shape with the same count, such as `[]` for a scalar) and `metadata`
+    /// (the header's `__metadata__`, omitted when empty).
     ///
     /// Tensors of both kinds are placed in one order, sorted by name (byte order of the UTF-8
     /// names), so the same input always gives the same bytes. Deviation from the Python library,
     /// which sorts by dtype first: the file's contents are the same, only the layout differs.
     /// Throws `SafetensorsError.invalidName` for a name `__metadata__` or one given in both maps.
     public static func encode(
-        _ tensors: [String: Tensor], int64: [String: [Int64]] = [:], metadata: [String: String] = [:]
+        _ tensors: [String: Tensor], int64: [String: [Int64]] = [:], int64Shapes: [String: [Int]] = [:],
+        metadata: [String: String] = [:]
     ) throws -> [UInt8] {
+        for (name, shape) in int64Shapes where shape.reduce(1, *) != int64[name]?.count {
+            throw SafetensorsError.invalidName(name: name, reason: "int64 shape \(shape) does not fit its values")
+        }
         for name in int64.keys where tensors[name] != nil {
             throw SafetensorsError.invalidName(name: name, reason: "given both as Float32 and as Int64")
         }
@@ -43,7 +48,7 @@ public enum Safetensors {
                 (dtype, shape, byteCount) = ("F32", tensor.shape, tensor.count * 4)
             } else {
                 let values = int64[name] ?? []
-                (dtype, shape, byteCount) = ("I64", [values.count], values.count * 8)
+                (dtype, shape, byteCount) = ("I64", int64Shapes[name] ?? [values.count], values.count * 8)
             }
             let shapeText = shape.map(String.init).joined(separator: ",")
             fields.append(
@@ -70,17 +75,17 @@ public enum Safetensors {
         return bytes
     }
 
-    /// Writes `encode(tensors, int64:, metadata:)` to `url`, atomically.
+    /// Writes `encode(tensors, int64:, int64Shapes:, metadata:)` to `url`, atomically.
     ///
     /// The bytes go to a temporary file in the same folder, are flushed to disk, and the temporary
     /// file is renamed over `url`; a process killed at any point leaves either the previous file or
     /// the new one, never a partial file. Throws `SafetensorsError.invalidName` (see `encode`) or
     /// `.writeFailed` naming the file and the system's reason.
     public static func write(
-        _ tensors: [String: Tensor], int64: [String: [Int64]] = [:], metadata: [String: String] = [:],
-        to url: URL
+        _ tensors: [String: Tensor], int64: [String: [Int64]] = [:], int64Shapes: [String: [Int]] = [:],
+        metadata: [String: String] = [:], to url: URL
     ) throws {
-        let bytes = try encode(tensors, int64: int64, metadata: metadata)
+        let bytes = try encode(tensors, int64: int64, int64Shapes: int64Shapes, metadata: metadata)
         try writeAtomically(bytes, to: url)
     }
 

@@ -25,7 +25,7 @@ struct ParityFixture {
     init() throws {
         file = try SafetensorsFile(contentsOf: Fixtures.paritySeed0)
         var state: [String: Tensor] = [:]
-        for name in AdderNetwork.parameterNames { state[name] = try file.float32("param." + name) }
+        for name in ModelDescription.seed.parameterNames { state[name] = try file.float32("param." + name) }
         network = try AdderNetwork(stateDict: state)
         images = try file.float32("x.images", shape: [8, 1, 28, 28])
         addends = try file.int64("x.addends", shape: [8]).map { Int($0) }
@@ -37,14 +37,21 @@ struct ParityFixture {
 func layerOutputsMatchPyTorch() throws {
     let f = try ParityFixture()
     var x = f.images
-    for (i, spec) in AdderNetwork.convs.enumerated() {
-        if i == AdderNetwork.convsBeforePool.count {
-            x = maxPool2dForward(input: x, kernelSize: AdderNetwork.poolKernel, stride: AdderNetwork.poolKernel).output
+    var p = 0
+    for layer in ModelDescription.seed.layers {
+        switch layer {
+        case .conv2d(let c):
+            x = conv2dForward(input: x, weight: f.network.parameters[p], bias: f.network.parameters[p + 1])
+            p += 2
+            expectClose(x, try f.file.float32("act." + c.name), atol: 1e-5, rtol: 1e-4, "act.\(c.name)")
+        case .relu:
+            x = reluForward(x)
+        case .maxPool2d(let pool):
+            x = maxPool2dForward(input: x, kernelSize: pool.kernelSize, stride: pool.stride).output
             expectClose(x, try f.file.float32("act.pool"), atol: 1e-5, rtol: 1e-4, "act.pool")
+        default:
+            Issue.record("the seed has no \(layer.typeName)")
         }
-        let y = conv2dForward(input: x, weight: f.network.parameters[2 * i], bias: f.network.parameters[2 * i + 1])
-        expectClose(y, try f.file.float32("act." + spec.name), atol: 1e-5, rtol: 1e-4, "act.\(spec.name)")
-        x = spec.relu ? reluForward(y) : y
     }
 }
 
@@ -81,18 +88,18 @@ func stepMatchesPyTorch(_ t: StepCase) throws {
     for (value, key) in [(result.crossEntropy, "y.loss_ce"), (result.mse, "y.loss_mse"), (result.loss, "y.loss")] {
         expectClose(Tensor(shape: [], scalars: [value]), try f.file.float32(key), atol: 1e-5, rtol: 1e-4, key)
     }
-    for (name, gradient) in zip(AdderNetwork.parameterNames, result.gradients) {
+    for (name, gradient) in zip(ModelDescription.seed.parameterNames, result.gradients) {
         expectClose(gradient, try f.file.float32("grad." + name), atol: 1e-5, rtol: 1e-3, "grad.\(name)")
     }
 
-    let shapes = AdderNetwork.parameterShapes
+    let shapes = ModelDescription.seed.parameterShapes
     var adam = try Adam(parameterShapes: shapes, learningRate: 1e-3)
     var adamParameters = f.network.parameters
     adam.step(parameters: &adamParameters, gradients: result.gradients)
     var sgd = try SGD(parameterShapes: shapes, learningRate: 0.01, momentum: 0.9)
     var sgdParameters = f.network.parameters
     sgd.step(parameters: &sgdParameters, gradients: result.gradients)
-    for (i, name) in AdderNetwork.parameterNames.enumerated() {
+    for (i, name) in ModelDescription.seed.parameterNames.enumerated() {
         expectClose(adamParameters[i], try f.file.float32("adam1." + name), atol: 1e-5, rtol: 1e-3, "adam1.\(name)")
         expectClose(sgdParameters[i], try f.file.float32("sgd1." + name), atol: 1e-5, rtol: 1e-3, "sgd1.\(name)")
     }
@@ -134,7 +141,7 @@ func checkpointRoundTrip() throws {
     let (loaded, metadata) = try Checkpoint.load(contentsOf: url)
     #expect(loaded == network)
     #expect(metadata["epoch"] == "3")
-    #expect(try SafetensorsFile(contentsOf: url).names.sorted() == AdderNetwork.parameterNames.sorted())
+    #expect(try SafetensorsFile(contentsOf: url).names.sorted() == ModelDescription.seed.parameterNames.sorted())
 }
 
 @Test("a checkpoint with a wrong shape, a missing or an extra key is refused with the key named")
@@ -177,7 +184,7 @@ func checkpointErrors() throws {
 
 @Test("checkpoint errors list a few keys, count the rest and name a prefix the keys carry")
 func checkpointErrorMessages() {
-    let prefixed = AdderNetwork.parameterNames.map { "model." + $0 } + ["optimizer.step"]
+    let prefixed = ModelDescription.seed.parameterNames.map { "model." + $0 } + ["optimizer.step"]
     let text = CheckpointError.unexpectedKeys(prefixed.sorted()).description
     #expect(text.hasPrefix("checkpoint has 23 unexpected key(s): model.conv1.bias, model.conv1.weight,"), "\(text)")
     #expect(text.contains(" and 17 more; expected the keys without the prefix 'model.', such as input1.weight"), "\(text)")
@@ -186,7 +193,7 @@ func checkpointErrorMessages() {
     #expect(wrapped == "checkpoint has 1 unexpected key(s): module.conv1.weight; "
         + "expected the keys without the prefix 'module.', such as input1.weight", "\(wrapped)")
     #expect(CheckpointError.unexpectedKeys(["fc.weight"]).description == "checkpoint has 1 unexpected key(s): fc.weight")
-    #expect(CheckpointError.missingKeys(AdderNetwork.parameterNames).description.hasSuffix(
+    #expect(CheckpointError.missingKeys(ModelDescription.seed.parameterNames).description.hasSuffix(
         "and 16 more (the file holds none of this network's tensors)"))
     #expect(CheckpointError.nonFinite(key: "conv1.bias", index: 3, value: .infinity).description
         == "checkpoint key conv1.bias holds inf at element 3, expected finite numbers")
@@ -197,13 +204,13 @@ func initialisation() {
     let a = AdderNetwork(seed: 7), b = AdderNetwork(seed: 7), c = AdderNetwork(seed: 8)
     #expect(a == b)
     #expect(a != c)
-    #expect(AdderNetwork.parameterCount == 100_461)
-    for (i, shape) in AdderNetwork.parameterShapes.enumerated() {
-        let fanIn = AdderNetwork.parameterShapes[i - i % 2].dropFirst().reduce(1, *)
+    #expect(ModelDescription.seed.parameterCount == 100_461)
+    for (i, shape) in ModelDescription.seed.parameterShapes.enumerated() {
+        let fanIn = ModelDescription.seed.parameterShapes[i - i % 2].dropFirst().reduce(1, *)
         let bound = 1 / Float(fanIn).squareRoot()
         let values = a.parameters[i].scalars
         #expect(a.parameters[i].shape == shape)
-        #expect(values.allSatisfy { abs($0) <= bound }, "\(AdderNetwork.parameterNames[i]) outside ±\(bound)")
+        #expect(values.allSatisfy { abs($0) <= bound }, "\(ModelDescription.seed.parameterNames[i]) outside ±\(bound)")
         // A uniform draw over ±bound uses most of the range once there are enough values.
         if values.count >= 100 { #expect(values.max()! > 0.9 * bound && values.min()! < -0.9 * bound) }
     }

@@ -52,3 +52,45 @@ public func linearBackward(input: Tensor, weight: Tensor, gradOutput: Tensor)
     }
     return (gradInput, gradWeight, gradBias)
 }
+
+/// Pointer form of `linearForward` for `batch` rows: `output (N, O) = input (N, I) · weightᵀ + bias`,
+/// then `max(0, ·)` when `relu`. `bias` nil for a layer without one. Matches
+/// `torch.nn.functional.linear` (then `relu`).
+public func linearForward(
+    input: UnsafePointer<Float>, batch: Int, inFeatures: Int, outFeatures: Int, weight: UnsafePointer<Float>,
+    bias: UnsafePointer<Float>?, relu: Bool, output: UnsafeMutablePointer<Float>
+) {
+    gemm(transB: true, m: batch, n: outFeatures, k: inFeatures, a: input, lda: inFeatures, b: weight,
+         ldb: inFeatures, c: output, ldc: outFeatures)
+    for n in 0..<batch {
+        let row = output + n * outFeatures
+        for o in 0..<outFeatures {
+            let value = row[o] + (bias?[o] ?? 0)
+            row[o] = relu ? max(value, 0) : value
+        }
+    }
+}
+
+/// Pointer form of `linearBackward` for `batch` rows: adds gradOutputᵀ · input to `gradWeight`
+/// (O, I) and the column sums of gradOutput to `gradBias` (when given), and overwrites `gradInput`
+/// (N, I) with gradOutput · weight, masked by `gradInputReLUOutput > 0` when that is given.
+/// Matches autograd's gradients for `torch.nn.functional.linear` (then ReLU's below).
+public func linearBackward(
+    input: UnsafePointer<Float>, batch: Int, inFeatures: Int, outFeatures: Int, weight: UnsafePointer<Float>,
+    gradOutput: UnsafePointer<Float>, gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?,
+    gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>? = nil
+) {
+    if let gradBias {
+        for n in 0..<batch {
+            let row = gradOutput + n * outFeatures
+            for o in 0..<outFeatures { gradBias[o] += row[o] }
+        }
+    }
+    gemm(transA: true, m: outFeatures, n: inFeatures, k: batch, a: gradOutput, lda: outFeatures, b: input,
+         ldb: inFeatures, beta: 1, c: gradWeight, ldc: inFeatures)
+    if let gradInput {
+        gemm(m: batch, n: inFeatures, k: outFeatures, a: gradOutput, lda: outFeatures, b: weight, ldb: inFeatures,
+             c: gradInput, ldc: inFeatures)
+        if let mask = gradInputReLUOutput { reluMask(grad: gradInput, output: mask, count: batch * inFeatures) }
+    }
+}
