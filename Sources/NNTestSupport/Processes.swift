@@ -59,6 +59,15 @@ public enum Python {
         (try? run(["-c", "import \(modules)"])) != nil
     }
 
+    /// Whether the cross-checks must run: true under CI (environment variable `CI=true`), whose
+    /// `.ci/run` sets up the Python packages, so that a missing one fails the test instead of skipping it.
+    public static var isRequired: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// Whether a test that needs `modules` should run: they import, or the run requires them (`isRequired`).
+    public static func shouldRun(needing modules: String) -> Bool {
+        isRequired || canImport(modules)
+    }
+
     /// Runs `python3 arguments...` and returns its standard output.
     /// Throws `PythonError` (with both streams) when the exit status is not 0.
     @discardableResult

@@ -295,4 +295,4 @@ struct SafetensorsTests {
 }
 
 /// Whether the cross-check with Python's safetensors can run on this machine.
-private let pythonHasSafetensors = Python.canImport("safetensors.torch")
+private let pythonHasSafetensors = Python.shouldRun(needing: "safetensors.torch")

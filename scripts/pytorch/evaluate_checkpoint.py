@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Loads a safetensors checkpoint (mnist-adder's or PyTorch's) into the PyTorch seed network and tests it.
+"""Loads a safetensors checkpoint (mnist-adder's or PyTorch's) into its PyTorch module and tests it.
 
     python3 scripts/pytorch/evaluate_checkpoint.py run/model.safetensors
     python3 scripts/pytorch/evaluate_checkpoint.py run/model.safetensors --json --predictions-out /tmp/p.safetensors
+    python3 scripts/pytorch/evaluate_checkpoint.py run/model.safetensors --state-out /tmp/back.safetensors
 
-The checkpoint must hold exactly the seed network's state_dict (load_state_dict(strict=True): no
-missing or extra key, every shape right), so a file written by `mnist-adder train` loading here is
-the proof that our checkpoints are PyTorch checkpoints. Metadata in the file is ignored.
+The module is the one the file's `model` metadata names (mnist-adder writes its description there:
+seed, pytorch-examples or seed-bn), else --model, else the seed network. The checkpoint must hold
+exactly that module's state_dict (load_state_dict(strict=True): no missing or extra key, every shape
+right), so a file written by `mnist-adder train` loading here is the proof that our checkpoints are
+PyTorch checkpoints. --state-out writes the module's state_dict() back with safetensors.torch.save_file
+and no metadata, as a PyTorch user would save it.
 
 It runs the 10,000 MNIST test images (from the repo's gz files, normalized (x/255-0.1307)/0.3081)
 in order, in batches of --batch-size, and prints the classification accuracy (argmax == label, over
@@ -31,19 +35,39 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import examples_net  # noqa: E402
+import seed_bn_net  # noqa: E402
 import seed_net  # noqa: E402
+from safetensors import safe_open  # noqa: E402
 from train_reference import accuracies, load_split, predict  # noqa: E402
 
+MODULES = {"seed": seed_net.SeedNet, "pytorch-examples": examples_net.ExamplesNet, "seed-bn": seed_bn_net.SeedBNNet}
 
-def load_model(path):
-    """The seed network with the checkpoint's weights; exits with a one-line message on a bad file."""
+
+def model_name(path, given):
+    """The network the file's `model` metadata names, else `given`, else the seed."""
+    with safe_open(path, framework="pt") as f:
+        metadata = f.metadata() or {}
+    if "model" in metadata:
+        try:
+            return json.loads(metadata["model"])["name"]
+        except (ValueError, KeyError, TypeError) as error:
+            raise SystemExit(f"{path}: its 'model' metadata is not a model description ({error})")
+    return given or "seed"
+
+
+def load_model(path, given=None):
+    """The checkpoint's network with its weights; exits with a one-line message on a bad file."""
     if not os.path.isfile(path):
         raise SystemExit(f"{path}: no such file")
     try:
         state = load_file(path)
+        name = model_name(path, given)
     except (SafetensorError, OSError, ValueError) as error:
         raise SystemExit(f"{path}: not a readable safetensors file ({error})")
-    model = seed_net.SeedNet()
+    if name not in MODULES:
+        raise SystemExit(f"{path}: model '{name}' is not one of {', '.join(sorted(MODULES))}")
+    model = MODULES[name]()
     expected = model.state_dict()
     for key, tensor in state.items():
         if key in expected and tensor.dtype != expected[key].dtype:
@@ -52,13 +76,15 @@ def load_model(path):
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
         detail = " ".join(str(error).split())
-        raise SystemExit(f"{path}: not a seed-network state_dict: {detail}")
+        raise SystemExit(f"{path}: not a {name} state_dict: {detail}")
     return model
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint")
+    parser.add_argument("--model", choices=sorted(MODULES), help="the network, for a file without 'model' metadata")
+    parser.add_argument("--state-out", metavar="FILE", help="write the loaded module's state_dict() here (save_file)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
@@ -79,7 +105,10 @@ def main():
         notes[key] = value
     torch.set_num_threads(args.threads)
 
-    model = load_model(args.checkpoint)
+    model = load_model(args.checkpoint, args.model)
+    model.eval()
+    if args.state_out:
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, args.state_out)
     images, labels = load_split("test")
     addends = torch.arange(labels.shape[0], dtype=torch.int64) % 10
     logits, digits, sums = predict(model, images, addends, args.batch_size)

@@ -4,7 +4,7 @@
 import NNCore
 
 /// A part of a training step that runs on every piece, in order; `meet` ends a phase.
-enum Stage: Equatable {
+public enum TrainingStage: Sendable, Equatable {
     /// Zero the piece's gradient slot.
     case start
     /// Forward of a step.
@@ -23,8 +23,8 @@ extension ExecutionPlan {
     /// The training step's stages: forward over the steps, the loss, backward over the steps
     /// reversed — mirror images, a fused step counting as one — with a meeting at each
     /// BatchNorm2d in both directions.
-    var trainingStages: [Stage] {
-        var stages: [Stage] = [.start]
+    public var trainingStages: [TrainingStage] {
+        var stages: [TrainingStage] = [.start]
         for k in steps.indices {
             if case .batchNorm2d = steps[k].operation { stages += [.sums(k, backward: false), .meet(k, backward: false)] }
             stages.append(.forward(k))
@@ -125,7 +125,7 @@ extension AdderEngine {
 
     /// One stage on one piece.
     private static func run(
-        _ stage: Stage, piece: Int, range: Range<Int>, memory: PieceMemory, shared: StepShared,
+        _ stage: TrainingStage, piece: Int, range: Range<Int>, memory: PieceMemory, shared: StepShared,
         gradients: UnsafeMutablePointer<Float>, labels: [Int], ceScale: Float,
         logits: UnsafeMutablePointer<Float>, losses: UnsafeMutablePointer<Double>
     ) {
