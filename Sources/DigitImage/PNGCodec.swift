@@ -3,14 +3,44 @@
 // API (png_image_*), which reports failures in `png_image.message` and never longjmps into its caller.
 import CPNG
 
+/// What `PNGCodec.decodeReduced` read: the image, the size the file declared, and what decoding it held in memory.
+public struct DecodedPNG: Sendable, Equatable {
+    /// The decoded image: the file's own pixels when its longer side is at most the `longestSide` asked for,
+    /// otherwise their area average at that size.
+    public var image: RGBAImage
+    /// Width declared in the file's header, in pixels.
+    public var sourceWidth: Int
+    /// Height declared in the file's header, in pixels.
+    public var sourceHeight: Int
+    /// libpng's first warning, if it raised one (for example a damaged ancillary chunk that it skipped).
+    public var warning: String?
+    /// The most bytes libpng and zlib held at once while decoding (every allocation they make is counted).
+    public var libpngPeakBytes: Int
+    /// Bytes of the decoder's own working buffers besides the returned image: the row libpng fills and, when
+    /// reducing, the area sums. With `libpngPeakBytes` and the image, all the memory a decode needs besides
+    /// the file's bytes; none of it grows with `sourceWidth · sourceHeight`.
+    public var workingBytes: Int
+
+    /// True when the image was area-averaged down from the file's size.
+    public var isReduced: Bool { image.width != sourceWidth || image.height != sourceHeight }
+}
+
 /// Decoding and encoding of PNG files with libpng 1.6.
 public enum PNGCodec {
     /// Largest accepted width or height in pixels, whatever the pixel budget (libpng's row buffers grow with it).
     public static let maximumSide = 16_384
-    /// Largest accepted `width · height` (64 Mi pixels, a 256 MiB RGBA buffer).
-    public static let maximumPixelCount = 64 * 1024 * 1024
+    /// The pixel budget when none is given: `width · height` at most 16 Mi (16,777,216) pixels, which admits a
+    /// phone's 12-megapixel photo (4032 × 3024) and a 4096 × 4096 square.
+    public static let defaultMaximumPixelCount = 16 * 1024 * 1024
+    /// The longer side `decodeReduced` averages large images down to by default, in pixels. 512 keeps a digit
+    /// that fills a tenth of a photo's longer side about 50 pixels tall, over twice the 20-pixel box
+    /// `DigitPreprocessor` scales it into (at 256 it would be 25, and a thin pen stroke under a pixel), while
+    /// the reduction's sums stay at 4 MiB at most (512 × 512 × 4 Floats) and the preprocessing reads at most
+    /// 262,144 pixels.
+    public static let reducedSide = 512
 
-    /// Decodes any PNG to 8-bit RGBA.
+    /// Decodes any PNG to 8-bit RGBA at full resolution (a `width · height · 4`-byte buffer; for images of any
+    /// size from users, `decodeReduced` keeps memory bounded instead).
     ///
     /// Accepts every colour type and bit depth of the PNG specification: gray 1/2/4/8/16-bit, gray + alpha 8/16,
     /// RGB 8/16, RGBA 8/16, palette 1/2/4/8-bit, tRNS transparency (palette, gray, RGB) and Adam7 interlacing.
@@ -24,24 +54,63 @@ public enum PNGCodec {
     /// - Parameters:
     ///   - bytes: the whole file.
     ///   - source: a name for messages (usually the path).
+    ///   - maximumPixelCount: the pixel budget, read from the header before libpng starts.
     /// - Throws: `PNGError.empty`, `.notPNG` (with JPEG/GIF/BMP/WebP/TIFF recognised by their magic),
     ///   `.truncated` (file ends before IEND), `.tooLarge` (more than `maximumSide` per side or
-    ///   `maximumPixelCount` pixels, read from the header before libpng starts), `.corrupt` (libpng's message).
-    public static func decode(_ bytes: [UInt8], source: String) throws -> RGBAImage {
-        try decodeReportingWarning(bytes, source: source).image
+    ///   `maximumPixelCount` pixels), `.corrupt` (libpng's message).
+    public static func decode(
+        _ bytes: [UInt8], source: String, maximumPixelCount: Int = defaultMaximumPixelCount
+    ) throws -> RGBAImage {
+        try decodeReportingWarning(bytes, source: source, maximumPixelCount: maximumPixelCount).image
     }
 
-    /// Decodes like `decode(_:source:)` and also returns libpng's first warning, if it raised one
-    /// (for example an unknown or damaged ancillary chunk that it skipped).
+    /// Decodes like `decode(_:source:maximumPixelCount:)` and also returns libpng's first warning, if it raised
+    /// one (for example an unknown or damaged ancillary chunk that it skipped).
     public static func decodeReportingWarning(
-        _ bytes: [UInt8], source: String
+        _ bytes: [UInt8], source: String, maximumPixelCount: Int = defaultMaximumPixelCount
     ) throws -> (image: RGBAImage, warning: String?) {
+        let decoded = try decode(bytes, source: source, maximumPixelCount: maximumPixelCount, longestSide: nil)
+        return (decoded.image, decoded.warning)
+    }
+
+    /// Decodes any PNG (as `decode(_:source:maximumPixelCount:)` does) in memory bounded whatever its size: an
+    /// image whose longer side is above `longestSide` is area-averaged down to that side while libpng delivers
+    /// its rows (see `AreaReducer`; colours averaged premultiplied by alpha), so no buffer of the full size is
+    /// ever made. An image at most `longestSide` on both sides is returned exactly as `decode` returns it.
+    /// - Parameters:
+    ///   - bytes: the whole file.
+    ///   - source: a name for messages (usually the path).
+    ///   - longestSide: the largest side of the returned image, in pixels (at least 1; `reducedSide` by default).
+    ///   - maximumPixelCount: the pixel budget, read from the header before libpng starts; it bounds the
+    ///     decoding time (the memory is bounded anyway).
+    /// - Throws: the errors of `decode(_:source:maximumPixelCount:)`.
+    public static func decodeReduced(
+        _ bytes: [UInt8], source: String, longestSide: Int = reducedSide,
+        maximumPixelCount: Int = defaultMaximumPixelCount
+    ) throws -> DecodedPNG {
+        precondition(longestSide >= 1, "longestSide must be at least 1")
+        return try decode(bytes, source: source, maximumPixelCount: maximumPixelCount, longestSide: longestSide)
+    }
+
+    private static func decode(
+        _ bytes: [UInt8], source: String, maximumPixelCount: Int, longestSide: Int?
+    ) throws -> DecodedPNG {
         try checkContainer(bytes, source: source)
         let (width, height) = headerSize(bytes)
         guard width <= maximumSide, height <= maximumSide, width * height <= maximumPixelCount else {
             throw PNGError.tooLarge(
                 source: source, width: width, height: height, maximumSide: maximumSide,
                 maximumPixelCount: maximumPixelCount)
+        }
+        if let longestSide, max(width, height) > longestSide {
+            let size = AreaReducer.reducedSize(width: width, height: height, longestSide: longestSide)
+            var reducer = AreaReducer(sourceWidth: width, sourceHeight: height, width: size.width, height: size.height)
+            let summary = try bytes.withUnsafeBytes { raw in
+                try PNGRowReader.read(raw, source: source) { _, _ in } rowHandler: { reducer.add($0, $1) }
+            }
+            return DecodedPNG(
+                image: try reducer.image(), sourceWidth: width, sourceHeight: height, warning: summary.warning,
+                libpngPeakBytes: summary.libpngPeakBytes, workingBytes: summary.rowBufferBytes + reducer.bufferBytes)
         }
         var pixels: [UInt8] = []
         let summary = try bytes.withUnsafeBytes { raw in
@@ -63,7 +132,10 @@ public enum PNGCodec {
                 }
             }
         }
-        return (try RGBAImage(width: width, height: height, pixels: pixels), summary.warning)
+        return DecodedPNG(
+            image: try RGBAImage(width: width, height: height, pixels: pixels), sourceWidth: width,
+            sourceHeight: height, warning: summary.warning, libpngPeakBytes: summary.libpngPeakBytes,
+            workingBytes: summary.rowBufferBytes)
     }
 
     /// Encodes 8-bit grayscale pixels (`width · height` bytes, row-major) as a non-interlaced 8-bit gray PNG.

@@ -8,7 +8,8 @@ public enum PNGError: Error, CustomStringConvertible, Equatable, Sendable {
     case notPNG(source: String, detectedFormat: String?, firstBytes: [UInt8])
     /// The file ends before the IEND chunk (`byteCount` bytes present; `inChunk` is the chunk cut short, if any).
     case truncated(source: String, byteCount: Int, inChunk: String?)
-    /// The header declares more pixels than this decoder accepts (checked before any pixel buffer is allocated).
+    /// The header declares more pixels than the decode's budget (`maximumPixelCount`) or a side above
+    /// `maximumSide`; checked from the header before libpng starts.
     case tooLarge(source: String, width: Int, height: Int, maximumSide: Int, maximumPixelCount: Int)
     /// libpng rejected the data (bad CRC, bad zlib stream, invalid header...); `reason` is libpng's message.
     case corrupt(source: String, reason: String)
@@ -32,8 +33,8 @@ public enum PNGError: Error, CustomStringConvertible, Equatable, Sendable {
             let place = chunk.map { "inside the \($0) chunk" } ?? "before the IEND chunk"
             return "\(source): truncated PNG, the file ends \(place) after \(count) bytes"
         case .tooLarge(let source, let width, let height, let side, let pixels):
-            return "\(source): image is \(width)×\(height), expected at most \(side) pixels per side "
-                + "and \(pixels) pixels in all"
+            return "\(source): image is \(width)×\(height) (\(width * height) pixels), expected at most "
+                + "\(pixels) pixels in all and \(side) per side"
         case .corrupt(let source, let reason):
             return "\(source): corrupt PNG (libpng: \(reason))"
         case .pixelCountMismatch(let width, let height, let channels, let found):
