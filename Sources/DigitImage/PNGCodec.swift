@@ -32,6 +32,9 @@ public enum PNGCodec {
     /// The pixel budget when none is given: `width · height` at most 16 Mi (16,777,216) pixels, which admits a
     /// phone's 12-megapixel photo (4032 × 3024) and a 4096 × 4096 square.
     public static let defaultMaximumPixelCount = 16 * 1024 * 1024
+    /// The pixel budgets the CLI's `--max-pixels` and the server accept: from one 28 × 28 MNIST picture (784)
+    /// to a `maximumSide` square (268,435,456).
+    public static let pixelBudgetRange: ClosedRange<Int> = 784...(maximumSide * maximumSide)
     /// The longer side `decodeReduced` averages large images down to by default, in pixels. 512 keeps a digit
     /// that fills a tenth of a photo's longer side about 50 pixels tall, over twice the 20-pixel box
     /// `DigitPreprocessor` scales it into (at 256 it would be 25, and a thin pen stroke under a pixel), while
