@@ -29,7 +29,7 @@ typedef struct cpng_reader {
     char warning[200];
 } cpng_reader;
 
-/// Rows of pixels, channels and passes the reader delivers, set by cpng_reader_start_rgba8.
+/// What the file's header declares, filled in by cpng_reader_start_rgba8.
 typedef struct cpng_header {
     unsigned int width;
     unsigned int height;

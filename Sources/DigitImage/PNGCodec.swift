@@ -51,9 +51,9 @@ public enum PNGCodec {
     /// compare with): 1/2/4-bit gray scaled by 255 / (2^depth − 1), 16-bit samples mapped to round(v / 257)
     /// (libpng's `png_set_scale_16`), palette entries looked up, gray copied to R, G and B, tRNS colours made
     /// transparent (alpha 0), alpha 255 where the file has none. Every colour keeps its value where alpha is 0.
-    /// Deviation from a colour-managed viewer: gAMA, cHRM, sRGB, iCCP and sBIT chunks are ignored, as pypng,
-    /// Pillow and MNIST's own files do (libpng's simplified API, which this decoder used before, converted a
-    /// file whose gAMA is not sRGB's to sRGB).
+    /// Deviations: gAMA, cHRM, sRGB and iCCP chunks are ignored, as pypng and Pillow do (a colour-managed viewer
+    /// applies them; libpng's simplified API, which this decoder used before, converted a file whose gAMA is
+    /// not sRGB's to sRGB); sBIT is ignored too, where pypng alone rescales from the significant bits.
     /// - Parameters:
     ///   - bytes: the whole file.
     ///   - source: a name for messages (usually the path).
