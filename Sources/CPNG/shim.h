@@ -10,11 +10,16 @@
 // sets its own setjmp first and returns 0 when libpng raised an error, so a longjmp only ever unwinds
 // libpng's frames and this file's (the read, error and allocation callbacks are C functions here too):
 // it never crosses a Swift frame. Swift calls these functions one at a time, each returning normally.
-// After a 0, the message is in `error` and the only valid call is cpng_reader_destroy.
+// After a 0, the message is in `error` and the only valid call is cpng_reader_destroy. They are
+// noinline (CPNG_SETJMP_FRAME) so that their setjmp always has a C frame of its own: LLVM already refuses
+// to inline a function that calls setjmp, and the attribute says so where it matters. (In the release
+// binary, objdump shows _setjmp called from these four functions only.)
 //
 // Memory: every allocation libpng and zlib make goes through cpng_malloc/cpng_free, which count the
 // bytes held (`allocated`) and the most held at once (`peak_allocated`), so a caller can show that a
 // decode's memory does not grow with the image.
+
+#define CPNG_SETJMP_FRAME static inline __attribute__((noinline))
 
 typedef struct cpng_reader {
     png_structp png;
@@ -91,7 +96,7 @@ static inline void cpng_read_data(png_structp png, png_bytep out, size_t length)
 
 /// Creates the reader over `size` bytes at `data` (which must outlive it) and reads the header chunks
 /// up to the image data. Returns 1, or 0 with `r->error` set (then call cpng_reader_destroy).
-static inline int cpng_reader_open(cpng_reader *r, const unsigned char *data, size_t size) {
+CPNG_SETJMP_FRAME int cpng_reader_open(cpng_reader *r, const unsigned char *data, size_t size) {
     memset(r, 0, sizeof *r);
     r->data = data;
     r->size = size;
@@ -114,7 +119,7 @@ static inline int cpng_reader_open(cpng_reader *r, const unsigned char *data, si
 /// (v · 255 / (2^depth − 1)), tRNS turned into alpha 0 and every other alpha 255, 16-bit samples scaled
 /// to round(v / 257) (png_set_scale_16). Interlace handling stays off: each Adam7 pass is delivered as
 /// its own rows, each row holding only that pass's pixels. Fills `header` and returns 1, or 0.
-static inline int cpng_reader_start_rgba8(cpng_reader *r, cpng_header *header) {
+CPNG_SETJMP_FRAME int cpng_reader_start_rgba8(cpng_reader *r, cpng_header *header) {
     if (setjmp(png_jmpbuf(r->png))) return 0;
     png_uint_32 width, height;
     int depth, color, interlace;
@@ -141,14 +146,14 @@ static inline int cpng_reader_start_rgba8(cpng_reader *r, cpng_header *header) {
 /// Reads the next row into `row` (width · 4 bytes; for an Adam7 pass, that pass's pixels from the
 /// start of the buffer). Rows come pass by pass, top to bottom, passes with no pixel skipped.
 /// Returns 1, or 0 with `r->error` set.
-static inline int cpng_reader_read_row(cpng_reader *r, unsigned char *row) {
+CPNG_SETJMP_FRAME int cpng_reader_read_row(cpng_reader *r, unsigned char *row) {
     if (setjmp(png_jmpbuf(r->png))) return 0;
     png_read_row(r->png, row, NULL);
     return 1;
 }
 
 /// Reads what follows the image data up to IEND (checking its chunks). Returns 1, or 0.
-static inline int cpng_reader_finish(cpng_reader *r) {
+CPNG_SETJMP_FRAME int cpng_reader_finish(cpng_reader *r) {
     if (setjmp(png_jmpbuf(r->png))) return 0;
     png_read_end(r->png, NULL);
     return 1;
