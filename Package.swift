@@ -73,7 +73,8 @@ let package = Package(
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "NNCore", "NNTestSupport"]),
         .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
         .testTarget(name: "AdderBenchTests", dependencies: ["AdderBench", "AdderNet"], path: "Benchmarks/AdderBenchTests"),
-        .testTarget(name: "DigitImageTests", dependencies: ["DigitImage"], exclude: ["Fixtures"]),
+        // CZlib: the tests deflate their own large PNGs row by row (StreamedPNG).
+        .testTarget(name: "DigitImageTests", dependencies: ["DigitImage", "CZlib"], exclude: ["Fixtures"]),
         // Runs the built mnist-adder binary and joins the modules: PNG files through to predictions.
         .testTarget(
             name: "EndToEndTests",

@@ -9,9 +9,19 @@ transparencies. Also writes:
   digit-expected-28x28.pgm the MNIST-style 28x28 result computed here by an independent NumPy implementation
                           of the recipe in DigitPreprocessor (crop, area-average to fit 20x20, centre of mass);
   mnist-like-28.png/.pgm  a 28x28 anti-aliased light-on-dark gray image that must pass through unchanged;
-  manifest.json           per fixture: colour type, bit depth, interlace, expected RGBA of ink and background.
+  ramp-*.png / ramp-*.pam every colour type and bit depth again, plain and Adam7, as ramps: the samples run
+                          through every level of the bit depth (for 16 bits every 8-bit level v*257 and both
+                          sides of each rounding boundary, 257k+128 and 257k+129), each channel shifted, and
+                          tRNS picking one colour; the .pam (P7, RGB_ALPHA, 8-bit) is what pypng decodes from
+                          the .png with Reader.asRGBA8(), the reference the decoder must match byte for byte;
+  gray16-all(-adam7).png  256x256 16-bit gray holding each of the 65536 values once (row y, column x: 256y + x);
+                          pypng's 8-bit reading of it is checked here to be round(v / 257);
+  adam7-WxH.png / .pam    8-bit RGBA ramps of tiny sizes, whose Adam7 passes are partly empty;
+  manifest.json           per fixture: colour type, bit depth, interlace, and either the expected RGBA of ink
+                          and background (the two-tone digits) or the name of the expected .pam (the ramps).
 
-Run from the repository root: python3 scripts/make_png_fixtures.py
+Needs NumPy and pypng (pip install pypng). Run from the repository root:
+python3 scripts/make_png_fixtures.py
 """
 import json
 import math
@@ -20,6 +30,7 @@ import struct
 import zlib
 
 import numpy as np
+import png  # pypng: the reference decoder of the ramps (Pillow truncates or clamps 16-bit samples)
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "DigitImageTests", "Fixtures")
 WIDTH, HEIGHT = 37, 45
@@ -156,6 +167,105 @@ def mnist_reference(ink):
     return np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
 
 
+def ramp_levels(depth):
+    """The sample values a ramp cycles through: every level of the depth; for 16 bits every v*257 and the
+    two values either side of each 8-bit rounding boundary (257k + 128 -> k, 257k + 129 -> k + 1)."""
+    if depth < 16:
+        return list(range(2 ** depth))
+    levels = [257 * k for k in range(256)]
+    levels += [257 * k + off for k in range(255) for off in (128, 129)]
+    return levels
+
+
+def ramp_samples(width, height, channels, depth, seed):
+    """An HxWxC array: channel c of pixel i (row-major) is levels[(i + 101 c) mod n], the rest of a
+    too-long list replaced by seeded random values; so every level appears and no two rows are alike."""
+    levels = ramp_levels(depth)
+    rng = np.random.default_rng(seed)
+    n = width * height
+    index = np.arange(n)
+    out = np.zeros((n, channels), dtype=np.int64)
+    table = np.array(levels, dtype=np.int64)
+    for c in range(channels):
+        picks = (index + 101 * c) % len(table)
+        out[:, c] = table[picks]
+        if n > len(table):  # beyond one cycle: random samples, so rounding is tried on other values too
+            extra = index >= len(table)
+            out[extra, c] = rng.integers(0, 2 ** depth, size=int(extra.sum()))
+    return out.reshape(height, width, channels)
+
+
+def write_pam(path, width, height, rgba):
+    with open(path, "wb") as f:
+        f.write(b"P7\nWIDTH %d\nHEIGHT %d\nDEPTH 4\nMAXVAL 255\nTUPLTYPE RGB_ALPHA\nENDHDR\n" % (width, height))
+        f.write(bytes(rgba))
+
+
+def pypng_rgba8(path):
+    """What pypng decodes: 8-bit RGBA, row-major (asRGBA8 scales by round(v * 255 / maxval))."""
+    width, height, rows, _ = png.Reader(filename=path).asRGBA8()
+    data = bytearray()
+    for row in rows:
+        data.extend(bytes(row))
+    assert len(data) == width * height * 4
+    return width, height, data
+
+
+def write_ramps(manifest):
+    width, height = 37, 29  # 1073 pixels: more than the 766 16-bit levels; neither side a multiple of 8
+    kinds = []  # (name, colour type, depth, channels, palette?, trns?)
+    for depth in (1, 2, 4, 8, 16):
+        kinds.append(("gray%d" % depth, 0, depth, 1, False, False))
+        kinds.append(("gray%d-trns" % depth, 0, depth, 1, False, True))
+    for depth in (8, 16):
+        kinds.append(("gray-alpha%d" % depth, 4, depth, 2, False, False))
+        kinds.append(("rgb%d" % depth, 2, depth, 3, False, False))
+        kinds.append(("rgb%d-trns" % depth, 2, depth, 3, False, True))
+        kinds.append(("rgba%d" % depth, 6, depth, 4, False, False))
+    for depth in (1, 2, 4, 8):
+        kinds.append(("palette%d" % depth, 3, depth, 1, True, False))
+        kinds.append(("palette%d-trns" % depth, 3, depth, 1, True, True))
+    for seed, (kind, color_type, depth, channels, indexed, transparent) in enumerate(kinds):
+        samples = ramp_samples(width, height, channels, depth, seed)
+        palette = trns = None
+        if indexed:
+            entries = 2 ** depth
+            palette = [((37 * j + 11) % 256, (255 - 53 * j) % 256, (91 * j) % 256) for j in range(entries)]
+            if transparent:  # shorter than the palette: the entries past it stay opaque
+                trns = bytes((255 - 97 * j) % 256 for j in range(max(1, entries - 1)))
+        elif transparent:
+            chosen = samples[height // 2, width // 3]  # a colour the image holds, made transparent
+            trns = struct.pack(">" + "H" * channels, *[int(v) for v in chosen])
+        for interlace in (False, True):
+            name = "ramp-" + kind + ("-adam7" if interlace else "")
+            path = os.path.join(OUT, name + ".png")
+            write_png(path, samples, color_type, depth, interlace, palette, trns)
+            w, h, rgba = pypng_rgba8(path)
+            write_pam(os.path.join(OUT, name + ".pam"), w, h, rgba)
+            manifest.append({
+                "name": name, "colorType": color_type, "bitDepth": depth, "interlaced": interlace,
+                "expected": name + ".pam",
+            })
+
+    # Tiny Adam7 images: passes with no column or no row carry no data and must be skipped.
+    for w, h in [(1, 1), (1, 9), (2, 1), (3, 3), (5, 2), (7, 7), (8, 8), (9, 1), (10, 11)]:
+        name = "adam7-%dx%d" % (w, h)
+        path = os.path.join(OUT, name + ".png")
+        write_png(path, ramp_samples(w, h, 4, 8, w * 100 + h), 6, 8, True)
+        pw, ph, rgba = pypng_rgba8(path)
+        write_pam(os.path.join(OUT, name + ".pam"), pw, ph, rgba)
+        manifest.append({"name": name, "colorType": 6, "bitDepth": 8, "interlaced": True, "expected": name + ".pam"})
+
+    # Every 16-bit value once; the tests check round(v / 257), which pypng gives too.
+    all_values = np.arange(65536, dtype=np.int64).reshape(256, 256, 1)
+    for interlace in (False, True):
+        name = "gray16-all" + ("-adam7" if interlace else "")
+        path = os.path.join(OUT, name + ".png")
+        write_png(path, all_values, 0, 16, interlace)
+        _, _, rgba = pypng_rgba8(path)
+        assert list(rgba[0::4]) == [int(math.floor(v / 257 + 0.5)) for v in range(65536)], name
+
+
 def write_pgm(path, image):
     h, w = image.shape
     with open(path, "w") as f:
@@ -222,6 +332,8 @@ def main():
     like = np.floor(ring).astype(np.uint8)
     write_png(os.path.join(OUT, "mnist-like-28.png"), like[:, :, None], 0, 8)
     write_pgm(os.path.join(OUT, "mnist-like-28.pgm"), like)
+
+    write_ramps(manifest)
 
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)

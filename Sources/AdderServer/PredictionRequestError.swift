@@ -22,8 +22,9 @@ public enum PredictionRequestError: Error, Equatable, CustomStringConvertible {
     case addendOutOfRange(found: String, allowed: ClosedRange<Int>)
     /// `image` is not valid base64 (after an optional `data:...;base64,` prefix). Status 400.
     case invalidBase64(reason: String)
-    /// `image`'s PNG header declares a larger picture than the server accepts. Status 400.
-    case imageTooLarge(width: Int, height: Int, maximumSide: Int)
+    /// `image`'s PNG header declares more pixels than the server's budget, or a side above `maximumSide`
+    /// (`PNGCodec.maximumSide`). Status 400.
+    case imageTooLarge(width: Int, height: Int, maximumPixels: Int, maximumSide: Int)
     /// `image` is not a PNG that libpng can decode; the message is `PNGError`'s. Status 400.
     case undecodablePNG(message: String)
     /// `pixels` has the wrong number of values. Status 400.
@@ -67,8 +68,9 @@ public enum PredictionRequestError: Error, Equatable, CustomStringConvertible {
             "addend \(found) is out of range, expected an integer in \(allowed)"
         case .invalidBase64(let reason):
             "'image' is not valid base64: \(reason)"
-        case .imageTooLarge(let width, let height, let side):
-            "image is \(width)×\(height) pixels, expected at most \(side) pixels per side"
+        case .imageTooLarge(let width, let height, let pixels, let side):
+            "image is \(width)×\(height) (\(width * height) pixels), expected at most \(pixels) pixels in all "
+                + "and \(side) per side"
         case .undecodablePNG(let message):
             message
         case .wrongPixelCount(let expected, let found):

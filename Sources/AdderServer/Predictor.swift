@@ -31,9 +31,10 @@ public struct PredictionResponse: Sendable, Equatable, Codable {
 public struct InputSummary: Sendable, Equatable, Codable {
     /// `image` (a PNG, preprocessed) or `pixels` (used as given).
     public var source: String
-    /// The PNG's width in pixels (28 for `pixels`).
+    /// The PNG's width in pixels, as its header declares (28 for `pixels`); a PNG over 512 a side is averaged
+    /// down to 512 on its longer side before preprocessing.
     public var width: Int
-    /// The PNG's height in pixels (28 for `pixels`).
+    /// The PNG's height in pixels, as its header declares (28 for `pixels`).
     public var height: Int
     /// True when the picture was dark ink on a light background and was inverted.
     public var wasInverted: Bool
@@ -173,7 +174,7 @@ struct Predictor: Sendable {
         case (nil, nil): throw PredictionRequestError.missingInput
         case (.some, .some): throw PredictionRequestError.conflictingInputs
         case (nil, .some(let values)): return try pixelsInput(values)
-        case (.some(let text), nil): return try imageInput(text, maximumSide: configuration.maximumImageSide)
+        case (.some(let text), nil): return try imageInput(text, maximumPixels: configuration.maximumImagePixels)
         }
     }
 
@@ -196,21 +197,23 @@ struct Predictor: Sendable {
             source: "pixels", width: side, height: side, wasInverted: false, isPassThrough: true, pixels: pixels)
     }
 
-    private static func imageInput(_ text: String, maximumSide: Int) throws -> InputSummary {
+    private static func imageInput(_ text: String, maximumPixels: Int) throws -> InputSummary {
         let bytes = try base64Bytes(text)
-        if let (width, height) = pngSize(bytes), width > maximumSide || height > maximumSide {
-            throw PredictionRequestError.imageTooLarge(width: width, height: height, maximumSide: maximumSide)
-        }
-        let image: RGBAImage
+        // The budget is checked from the header before libpng starts; images over 512 a side are averaged
+        // down while they are decoded, so a request holds a few MB whatever the picture's size.
+        let decoded: DecodedPNG
         do {
-            image = try PNGCodec.decode(bytes, source: "image")
+            decoded = try PNGCodec.decodeReduced(bytes, source: "image", maximumPixelCount: maximumPixels)
+        } catch PNGError.tooLarge(_, let width, let height, let side, let pixels) {
+            throw PredictionRequestError.imageTooLarge(
+                width: width, height: height, maximumPixels: pixels, maximumSide: side)
         } catch let error as PNGError {
             throw PredictionRequestError.undecodablePNG(message: error.description)
         }
-        let digit = DigitPreprocessor.mnistPixels(from: image)
+        let digit = DigitPreprocessor.mnistPixels(from: decoded.image)
         guard !digit.isBlank else { throw PredictionRequestError.blankDrawing }
         return InputSummary(
-            source: "image", width: image.width, height: image.height, wasInverted: digit.wasInverted,
+            source: "image", width: decoded.sourceWidth, height: decoded.sourceHeight, wasInverted: digit.wasInverted,
             isPassThrough: digit.isPassThrough, pixels: digit.pixels)
     }
 
@@ -236,16 +239,5 @@ struct Predictor: Sendable {
             throw PredictionRequestError.invalidBase64(reason: reason)
         }
         return [UInt8](data)
-    }
-
-    /// Width and height from a PNG's IHDR chunk, or nil when the bytes do not start like a PNG
-    /// (the decoder then reports what is wrong).
-    private static func pngSize(_ bytes: [UInt8]) -> (Int, Int)? {
-        let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        guard bytes.count >= 24, Array(bytes[0..<8]) == signature, Array(bytes[12..<16]) == Array("IHDR".utf8) else {
-            return nil
-        }
-        func bigEndian(_ at: Int) -> Int { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
-        return (bigEndian(16), bigEndian(20))
     }
 }

@@ -13,9 +13,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var addendRange: ClosedRange<Int>
     /// The largest request body in bytes; a larger one gets 413 (1 MiB by default).
     public var maximumBodyBytes: Int
-    /// The largest PNG width or height in pixels; checked from the PNG header before any pixel buffer is
-    /// allocated, so a small file cannot ask for a huge image (2048 by default, a 16 MiB RGBA buffer).
-    public var maximumImageSide: Int
+    /// The largest PNG in pixels (width · height), checked from the PNG header before decoding; 16 Mi
+    /// (16,777,216) by default, which admits a phone's 12-megapixel photo (4032 × 3024). Whatever the size, the
+    /// decoder holds a few MB (`PNGCodec.decodeReduced` averages rows down to 512 a side as they are read),
+    /// so the budget bounds the decoding time: about that of inflating and averaging `width · height` pixels.
+    /// Sides are also limited to `PNGCodec.maximumSide` (16,384).
+    public var maximumImagePixels: Int
     /// How many predictions run at once, each with its own single-threaded `AdderEngine`
     /// (by default one per active core); further requests wait for a free engine.
     public var engineCount: Int
@@ -26,14 +29,14 @@ public struct ServerConfiguration: Sendable, Equatable {
         port: Int = 8080,
         addendRange: ClosedRange<Int> = 0...9,
         maximumBodyBytes: Int = 1 << 20,
-        maximumImageSide: Int = 2048,
+        maximumImagePixels: Int = PNGCodec.defaultMaximumPixelCount,
         engineCount: Int = ProcessInfo.processInfo.activeProcessorCount
     ) {
         self.host = host
         self.port = port
         self.addendRange = addendRange
         self.maximumBodyBytes = maximumBodyBytes
-        self.maximumImageSide = maximumImageSide
+        self.maximumImagePixels = maximumImagePixels
         self.engineCount = engineCount
     }
 
@@ -50,8 +53,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             throw ServerConfigurationError.addendRangeTooWide(addendRange, limit: m)
         }
         guard maximumBodyBytes >= 1 else { throw ServerConfigurationError.bodyLimitNotPositive(maximumBodyBytes) }
-        guard (28...PNGCodec.maximumSide).contains(maximumImageSide) else {
-            throw ServerConfigurationError.imageSideOutOfRange(maximumImageSide, allowed: 28...PNGCodec.maximumSide)
+        guard PNGCodec.pixelBudgetRange.contains(maximumImagePixels) else {
+            throw ServerConfigurationError.imagePixelsOutOfRange(maximumImagePixels, allowed: PNGCodec.pixelBudgetRange)
         }
         guard (1...256).contains(engineCount) else {
             throw ServerConfigurationError.engineCountOutOfRange(engineCount, allowed: 1...256)
@@ -69,8 +72,8 @@ public enum ServerConfigurationError: Error, Equatable, CustomStringConvertible 
     case addendRangeTooWide(ClosedRange<Int>, limit: Int)
     /// The body limit is zero or negative.
     case bodyLimitNotPositive(Int)
-    /// The image side limit is outside the allowed range.
-    case imageSideOutOfRange(Int, allowed: ClosedRange<Int>)
+    /// The image pixel budget is outside the allowed range.
+    case imagePixelsOutOfRange(Int, allowed: ClosedRange<Int>)
     /// The engine count is outside the allowed range.
     case engineCountOutOfRange(Int, allowed: ClosedRange<Int>)
 
@@ -85,8 +88,8 @@ public enum ServerConfigurationError: Error, Equatable, CustomStringConvertible 
             "addend range \(range) is too wide, expected bounds within \(-limit)...\(limit)"
         case .bodyLimitNotPositive(let bytes):
             "maximum body size is \(bytes) bytes, expected at least 1"
-        case .imageSideOutOfRange(let side, let allowed):
-            "maximum image side is \(side) pixels, expected \(allowed)"
+        case .imagePixelsOutOfRange(let pixels, let allowed):
+            "maximum image size is \(pixels) pixels, expected \(allowed)"
         case .engineCountOutOfRange(let count, let allowed):
             "engine count is \(count), expected \(allowed)"
         }

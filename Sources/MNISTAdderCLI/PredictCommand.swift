@@ -12,9 +12,10 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Predict the digit and the sum for PNG images or MNIST test images.",
         discussion: """
-            A PNG of any kind (gray, RGB, palette, with or without transparency, any size) is prepared as MNIST's \
-            digits were: transparency composited, dark-on-light inverted, cropped, scaled into 20×20, centered by \
-            its center of mass in 28×28, then normalized as in training. A blank image is reported as blank.
+            A PNG of any kind (gray, RGB, palette, with or without transparency, up to --max-pixels) is prepared \
+            as MNIST's digits were: transparency composited, dark-on-light inverted, cropped, scaled into 20×20, \
+            centered by its center of mass in 28×28, then normalized as in training. A PNG over 512 pixels a side \
+            is first averaged down to 512 on its longer side as it is decoded. A blank image is reported as blank.
             """)
 
     @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
@@ -23,6 +24,7 @@ struct PredictCommand: ParsableCommand {
     var testIndices: [Int] = []
     @Option(parsing: .unconditional, help: "The integer to add to the digit.") var addend = 0
     @Flag(help: "Print the predictions as JSON.") var json = false
+    @OptionGroup var imageOptions: ImageOptions
     @OptionGroup var data: DataOptions
 
     struct Prediction: Encodable {
@@ -43,6 +45,7 @@ struct PredictCommand: ParsableCommand {
         guard (0...AdderDataset.maximumAddend).contains(addend) else {
             throw CommandError("--addend: expected 0...\(AdderDataset.maximumAddend), found \(addend)")
         }
+        let maximumPixels = try imageOptions.validated()
         let (network, _, _) = try loadCheckpoint(checkpoint)
         var inputs: [(source: String, pixels: [UInt8]?, label: Int?)] = []
         for path in images {
@@ -52,7 +55,16 @@ struct PredictCommand: ParsableCommand {
             } catch {
                 throw CommandError("cannot read image \(path): \(error.localizedDescription)")
             }
-            let digit = DigitPreprocessor.mnistPixels(from: try PNGCodec.decode(bytes, source: path))
+            let decoded: DecodedPNG
+            do {
+                decoded = try PNGCodec.decodeReduced(bytes, source: path, maximumPixelCount: maximumPixels)
+            } catch let error as PNGError {
+                if case .tooLarge(_, let width, let height, let side, _) = error, width <= side, height <= side {
+                    throw CommandError("\(error) (--max-pixels raises the budget)")
+                }
+                throw error
+            }
+            let digit = DigitPreprocessor.mnistPixels(from: decoded.image)
             inputs.append((path, digit.isBlank ? nil : digit.pixels, nil))
         }
         if !testIndices.isEmpty {

@@ -19,16 +19,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Allowed range of the integer, as LO...HI.") var addendRange = AddendRange(0...9)
     @Option(parsing: .unconditional, help: "Largest request body in bytes.") var maxBodyBytes = 1 << 20
     @Option(parsing: .unconditional, help: "Predictions computed at once, 0 for one per core.") var workers = 0
+    @OptionGroup var imageOptions: ImageOptions
 
     func run() async throws {
         guard workers >= 0 else {
             throw CommandError("--workers: expected 0 (one per core) or more, found \(workers)")
         }
+        let maximumImagePixels = try imageOptions.validated()
         let (network, metadata, url) = try loadCheckpoint(checkpoint)
         var info = metadata
         info["checkpoint"] = url.path
         var configuration = ServerConfiguration(
-            host: host, port: port, addendRange: try addendRange.validated(), maximumBodyBytes: maxBodyBytes)
+            host: host, port: port, addendRange: try addendRange.validated(), maximumBodyBytes: maxBodyBytes,
+            maximumImagePixels: maximumImagePixels)
         if workers > 0 { configuration.engineCount = workers }
         try configuration.validate()
         let (name, host) = (url.lastPathComponent, host)

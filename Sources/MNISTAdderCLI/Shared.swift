@@ -1,6 +1,7 @@
 // Options and helpers several subcommands share.
 import AdderNet
 import ArgumentParser
+import DigitImage
 import Foundation
 import MNISTData
 import NNCore
@@ -47,6 +48,29 @@ struct DataOptions: ParsableArguments {
     var dataDir: String?
 
     var directory: URL? { MNIST.dataDirectory(option: dataDir) }
+}
+
+/// `--max-pixels` of `predict` and `serve`: the largest PNG (width · height) read, checked from its header.
+struct ImageOptions: ParsableArguments {
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Largest PNG in pixels (width × height), read from its header before decoding.",
+            discussion: """
+                Larger images are refused; the default (16 Mi) admits a 4032×3024 phone photo. \
+                Images over \(PNGCodec.reducedSide) pixels a side are averaged down to \(PNGCodec.reducedSide) \
+                while they are decoded, so memory stays at a few MB; the budget bounds the decoding time.
+                """))
+    var maxPixels = PNGCodec.defaultMaximumPixelCount
+
+    /// The budget, or a `CommandError` naming the flag when it is outside `PNGCodec.pixelBudgetRange`.
+    func validated() throws -> Int {
+        let range = PNGCodec.pixelBudgetRange
+        guard range.contains(maxPixels) else {
+            throw CommandError("--max-pixels: expected \(range.lowerBound)...\(range.upperBound), found \(maxPixels)")
+        }
+        return maxPixels
+    }
 }
 
 /// Loads the checkpoint a user named: a `.safetensors` file, or a run folder holding `model.safetensors`.

@@ -136,6 +136,27 @@ func checkConsistent(_ p: PredictionResponse, pixels: [UInt8], addend: Int) {
         }
     }
 
+    @Test func phonePhotoIsAdmittedByDefaultAndAveragedDown() async throws {
+        // A 4032×3024 photo-sized gray picture (a dark bar on light paper): 12.2 megapixels, under the default
+        // budget; the server answers what the preprocessing gives for the picture averaged down to 512×384.
+        var gray = [UInt8](repeating: 220, count: 4032 * 3024)
+        for y in 800..<2200 {
+            for x in 1900..<2100 { gray[y * 4032 + x] = 30 }
+        }
+        let png = try PNGCodec.encodeGray(gray, width: 4032, height: 3024)
+        let reduced = try PNGCodec.decodeReduced(png, source: "photo")
+        #expect(reduced.image.width == 512 && reduced.image.height == 384)
+        let expected = DigitPreprocessor.mnistPixels(from: reduced.image)
+        #expect(!expected.isBlank && expected.wasInverted)
+        try await makeApp().test(.router) { client in
+            let response = try await postPredict(client, json(["image": Data(png).base64EncodedString(), "addend": 2]))
+            #expect(response.status == .ok)
+            let p = try JSONDecoder().decode(PredictionResponse.self, from: data(response.body))
+            checkConsistent(p, pixels: expected.pixels, addend: 2)
+            #expect(p.input.width == 4032 && p.input.height == 3024 && p.input.wasInverted)
+        }
+    }
+
     @Test func concurrentRequestsAllAnswer() async throws {
         let configuration = ServerConfiguration(engineCount: 2)
         try await makeApp(configuration).test(.router) { client in
@@ -291,10 +312,19 @@ func checkConsistent(_ p: PredictionResponse, pixels: [UInt8], addend: Int) {
     }
 
     @Test func imageTooLargeIsRefusedFromItsHeader() async throws {
-        let png = try PNGCodec.encodeGray([UInt8](repeating: 0, count: 3000), width: 3000, height: 1)
-        let (status, message) = try await failure(json(["image": Data(png).base64EncodedString(), "addend": 1]))
+        let png = try PNGCodec.encodeGray([UInt8](repeating: 0, count: 200 * 100), width: 200, height: 100)
+        let (status, message) = try await failure(
+            json(["image": Data(png).base64EncodedString(), "addend": 1]),
+            configuration: ServerConfiguration(maximumImagePixels: 19_999))
         #expect(status == .badRequest)
-        #expect(message == "image is 3000×1 pixels, expected at most 2048 pixels per side")
+        #expect(message == "image is 200×100 (20000 pixels), expected at most 19999 pixels in all and 16384 per side")
+
+        // One pixel over the default: 4097×4096 = 16,781,312 > 16,777,216.
+        let over = try PNGCodec.encodeGray([UInt8](repeating: 0, count: 4097 * 4096), width: 4097, height: 4096)
+        let (overStatus, overMessage) = try await failure(json(["image": Data(over).base64EncodedString(), "addend": 1]))
+        #expect(overStatus == .badRequest)
+        #expect(overMessage
+            == "image is 4097×4096 (16781312 pixels), expected at most 16777216 pixels in all and 16384 per side")
     }
 
     @Test func blankPixelsAre422() async throws {
@@ -423,7 +453,8 @@ func checkConsistent(_ p: PredictionResponse, pixels: [UInt8], addend: Int) {
     @Test func defaults() {
         let c = ServerConfiguration()
         #expect(c.host == "127.0.0.1" && c.port == 8080 && c.addendRange == 0...9)
-        #expect(c.maximumBodyBytes == 1_048_576 && c.maximumImageSide == 2048 && c.engineCount >= 1)
+        #expect(c.maximumBodyBytes == 1_048_576 && c.maximumImagePixels == 16_777_216 && c.engineCount >= 1)
+        #expect(c.maximumImagePixels >= 4032 * 3024)
     }
 
     @Test(arguments: [
@@ -431,7 +462,8 @@ func checkConsistent(_ p: PredictionResponse, pixels: [UInt8], addend: Int) {
         (ServerConfiguration(host: ""), .emptyHost),
         (ServerConfiguration(maximumBodyBytes: 0), .bodyLimitNotPositive(0)),
         (ServerConfiguration(engineCount: 0), .engineCountOutOfRange(0, allowed: 1...256)),
-        (ServerConfiguration(maximumImageSide: 10), .imageSideOutOfRange(10, allowed: 28...16_384)),
+        (ServerConfiguration(maximumImagePixels: 783), .imagePixelsOutOfRange(783, allowed: 784...268_435_456)),
+        (ServerConfiguration(maximumImagePixels: 268_435_457), .imagePixelsOutOfRange(268_435_457, allowed: 784...268_435_456)),
         (ServerConfiguration(addendRange: 0...(1 << 21)), .addendRangeTooWide(0...(1 << 21), limit: 1 << 20)),
     ])
     func invalidConfigurationThrows(configuration: ServerConfiguration, error: ServerConfigurationError) {

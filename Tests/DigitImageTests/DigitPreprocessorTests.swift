@@ -6,8 +6,8 @@ import Testing
 
 @Suite("MNIST-style preprocessing")
 struct DigitPreprocessorTests {
-    @Test("every fixture gives the 28×28 digit of the independent NumPy reference", arguments: PNGFixtures.manifest())
-    func fixtureMatchesReference(_ entry: PNGFixtures.Entry) throws {
+    @Test("every fixture gives the 28×28 digit of the independent NumPy reference", arguments: PNGFixtures.twoTone())
+    func fixtureMatchesReference(_ entry: PNGFixtures.TwoTone) throws {
         let reference = try PNGFixtures.pgm("digit-expected-28x28.pgm")
         let image = try PNGCodec.decode(try PNGFixtures.bytes(entry.name + ".png"), source: entry.name)
         let digit = DigitPreprocessor.mnistPixels(from: image)
@@ -27,7 +27,7 @@ struct DigitPreprocessorTests {
 
     @Test("all fixtures give byte-identical results, whatever the colour type, polarity or transparency")
     func fixturesAgree() throws {
-        let entries = PNGFixtures.manifest()
+        let entries = PNGFixtures.twoTone()
         try #require(!entries.isEmpty)
         let base = DigitPreprocessor.mnistPixels(
             from: try PNGCodec.decode(try PNGFixtures.bytes("gray8.png"), source: "gray8"))

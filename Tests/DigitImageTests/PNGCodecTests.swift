@@ -36,7 +36,7 @@ private func headerOnlyPNG(width: UInt32, height: UInt32) -> [UInt8] {
 struct PNGCodecTests {
     @Test("fixtures cover every colour type, bit depth, tRNS and Adam7")
     func fixtureCoverage() {
-        let entries = PNGFixtures.manifest()
+        let entries = PNGFixtures.manifest().filter { $0.ink != nil }
         #expect(entries.count == 36)
         let kinds = Set(entries.map { "\($0.colorType)/\($0.bitDepth)" })
         let expected: Set<String> = [
@@ -47,8 +47,8 @@ struct PNGCodecTests {
         #expect(entries.filter(\.interlaced).count == 18)
     }
 
-    @Test("each fixture decodes to its ink and background colours on the digit mask", arguments: PNGFixtures.manifest())
-    func decodesFixture(_ entry: PNGFixtures.Entry) throws {
+    @Test("each fixture decodes to its ink and background colours on the digit mask", arguments: PNGFixtures.twoTone())
+    func decodesFixture(_ entry: PNGFixtures.TwoTone) throws {
         let mask = try PNGFixtures.pgm("digit-mask.pgm")
         let image = try PNGCodec.decode(try PNGFixtures.bytes(entry.name + ".png"), source: entry.name)
         #expect(image.width == mask.width && image.height == mask.height)
@@ -177,15 +177,29 @@ struct PNGCodecTests {
 
     @Test("absurd dimensions are refused before allocating")
     func tooLarge() {
-        for (w, h) in [(UInt32(20_000), UInt32(10)), (10, 16_385), (10_000, 10_000)] {
-            let error = #expect(throws: PNGError.self) { try PNGCodec.decode(headerOnlyPNG(width: w, height: h), source: "big.png") }
+        let budget = PNGCodec.defaultMaximumPixelCount
+        for (w, h) in [(UInt32(20_000), UInt32(10)), (10, 16_385), (10_000, 10_000), (4097, 4096)] {
+            let error = #expect(throws: PNGError.self) {
+                try PNGCodec.decode(headerOnlyPNG(width: w, height: h), source: "big.png")
+            }
             #expect(error == .tooLarge(
-                source: "big.png", width: Int(w), height: Int(h), maximumSide: 16_384,
-                maximumPixelCount: 64 * 1024 * 1024))
+                source: "big.png", width: Int(w), height: Int(h), maximumSide: 16_384, maximumPixelCount: budget))
         }
+        // A budget of 100 pixels refuses 11×10; a larger one admits 16384×16384's header.
+        let small = #expect(throws: PNGError.self) {
+            try PNGCodec.decode(headerOnlyPNG(width: 11, height: 10), source: "s.png", maximumPixelCount: 100)
+        }
+        #expect(small == .tooLarge(source: "s.png", width: 11, height: 10, maximumSide: 16_384, maximumPixelCount: 100))
         // Just inside the limits the header is accepted and the missing data is what fails.
-        let error = #expect(throws: PNGError.self) { try PNGCodec.decode(headerOnlyPNG(width: 300, height: 200), source: "short.png") }
-        if case .corrupt = error {} else { Issue.record("expected corrupt, got \(String(describing: error))") }
+        for (w, h, budget) in [(300, 200, budget), (4096, 4096, budget), (16_384, 16_384, 16_384 * 16_384)] {
+            let error = #expect(throws: PNGError.self) {
+                try PNGCodec.decodeReduced(
+                    headerOnlyPNG(width: UInt32(w), height: UInt32(h)), source: "short.png", maximumPixelCount: budget)
+            }
+            if case .corrupt = error {} else {
+                Issue.record("\(w)×\(h): expected corrupt, got \(String(describing: error))")
+            }
+        }
     }
 }
 

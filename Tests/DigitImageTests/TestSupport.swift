@@ -8,11 +8,22 @@ enum PNGFixtures {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
     }
 
+    /// One fixture of manifest.json: a two-tone digit (`ink` and `background` set) or a ramp (`expected` names
+    /// the .pam holding what pypng decodes from it).
     struct Entry: Decodable, Sendable, CustomStringConvertible {
         var name: String
         var colorType: Int
         var bitDepth: Int
         var interlaced: Bool
+        var ink: [UInt8]?
+        var background: [UInt8]?
+        var expected: String?
+        var description: String { name }
+    }
+
+    /// A two-tone digit fixture: its ink and background RGBA.
+    struct TwoTone: Sendable, CustomStringConvertible {
+        var name: String
         var ink: [UInt8]
         var background: [UInt8]
         var description: String { name }
@@ -29,6 +40,37 @@ enum PNGFixtures {
         return entries
     }
 
+    /// The two-tone digit fixtures of the manifest.
+    static func twoTone() -> [TwoTone] {
+        manifest().compactMap { e in
+            guard let ink = e.ink, let background = e.background else { return nil }
+            return TwoTone(name: e.name, ink: ink, background: background)
+        }
+    }
+
+    /// The ramp fixtures of the manifest (each with an expected .pam).
+    static func ramps() -> [Entry] { manifest().filter { $0.expected != nil } }
+
+    /// Reads a binary PAM (P7) of 8-bit RGB_ALPHA tuples, as scripts/make_png_fixtures.py writes them.
+    static func pam(_ name: String) throws -> (width: Int, height: Int, pixels: [UInt8]) {
+        let data = try bytes(name)
+        let marker = Array("ENDHDR\n".utf8)
+        guard let end = (0...(max(0, data.count - marker.count))).first(where: {
+            Array(data[$0..<($0 + marker.count)]) == marker
+        }) else { throw FixtureError.badPAM(name) }
+        var fields: [String: String] = [:]
+        for line in String(decoding: data[0..<end], as: UTF8.self).split(separator: "\n").dropFirst() {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+        }
+        guard data.starts(with: Array("P7\n".utf8)), let w = fields["WIDTH"].flatMap({ Int($0) }),
+            let h = fields["HEIGHT"].flatMap({ Int($0) }), fields["DEPTH"] == "4", fields["MAXVAL"] == "255"
+        else { throw FixtureError.badPAM(name) }
+        let pixels = Array(data[(end + marker.count)...])
+        guard pixels.count == w * h * 4 else { throw FixtureError.badPAM(name) }
+        return (w, h, pixels)
+    }
+
     /// Reads an ASCII PGM (P2) with maximum value 255: (width, height, pixels).
     static func pgm(_ name: String) throws -> (width: Int, height: Int, pixels: [UInt8]) {
         let text = String(decoding: try bytes(name), as: UTF8.self)
@@ -42,7 +84,7 @@ enum PNGFixtures {
     }
 }
 
-enum FixtureError: Error { case badPGM(String) }
+enum FixtureError: Error { case badPGM(String), badPAM(String) }
 
 /// Strokes of a digit in a unit square (x right, y down), rendered with anti-aliasing at any size and place.
 struct SyntheticDigit {

@@ -106,3 +106,57 @@ func notAPNG() throws {
     #expect(r.stderr.split(separator: "\n").count == 1)
     #expect(r.stderr.contains("photo.png"), "\(r.stderr)")
 }
+
+@Test("--max-pixels: a PNG over the budget is refused from its header in one line naming the flag")
+func pixelBudgetFlag() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("model.safetensors")
+    try Checkpoint.save(AdderNetwork(seed: 11), to: checkpoint)
+    let png = folder.appendingPathComponent("wide.png")
+    try Data(try PNGCodec.encodeGray([UInt8](repeating: 255, count: 40 * 30), width: 40, height: 30)).write(to: png)
+    let base = ["predict", "--checkpoint", checkpoint.path, "--image", png.path]
+
+    let refused = try runCLI(base + ["--max-pixels", "1199"])
+    #expect(refused.status != 0)
+    #expect(refused.stderr.split(separator: "\n").count == 1)
+    #expect(refused.stderr.contains(
+        "wide.png: image is 40×30 (1200 pixels), expected at most 1199 pixels in all and 16384 per side "
+            + "(--max-pixels raises the budget)"), "\(refused.stderr)")
+    #expect(try runCLI(base + ["--max-pixels", "1200"]).status == 0)
+    for value in ["783", "-1", "268435457"] {
+        let r = try runCLI(base + ["--max-pixels", value])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("--max-pixels: expected 784...268435456, found \(value)"), "\(r.stderr)")
+    }
+}
+
+@Test("a 4032×3024 photo fits the default budget and predicts what its 512×384 average predicts")
+func phonePhotoIsAveragedDown() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let checkpoint = folder.appendingPathComponent("model.safetensors")
+    try Checkpoint.save(AdderNetwork(seed: 11), to: checkpoint)
+    // A dark diagonal stroke on light paper, 12.2 megapixels.
+    var gray = [UInt8](repeating: 215, count: 4032 * 3024)
+    for y in 600..<2400 {
+        let x = 2400 - (y - 600) / 3
+        for dx in -90..<90 { gray[y * 4032 + x + dx] = 25 }
+    }
+    let photo = try PNGCodec.encodeGray(gray, width: 4032, height: 3024)
+    let reduced = try PNGCodec.decodeReduced(photo, source: "photo.png")
+    #expect(reduced.image.width == 512 && reduced.image.height == 384)
+    let photoURL = folder.appendingPathComponent("photo.png"), smallURL = folder.appendingPathComponent("small.png")
+    try Data(photo).write(to: photoURL)
+    try Data(try PNGCodec.encode(reduced.image)).write(to: smallURL)
+
+    struct Prediction: Decodable { let digit: Int?; let probabilities: [Float]?; let blank: Bool }
+    func predict(_ url: URL) throws -> Prediction {
+        let r = try runCLI(["predict", "--checkpoint", checkpoint.path, "--image", url.path, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        return try #require(try JSONDecoder().decode([Prediction].self, from: Data(r.stdout.utf8)).first)
+    }
+    let fromPhoto = try predict(photoURL), fromSmall = try predict(smallURL)
+    #expect(!fromPhoto.blank && fromPhoto.digit != nil)
+    #expect(fromPhoto.digit == fromSmall.digit && fromPhoto.probabilities == fromSmall.probabilities)
+}
