@@ -73,6 +73,7 @@ public final class Trainer {
         let model = try ModelDescription.named(options.model)
         self.network = AdderNetwork(model, seed: options.seed)
         self.engine = AdderEngine(threads: options.threads)
+        engine.algorithms = options.algorithms
         let stepsPerEpoch = Self.batchesPerEpoch(count: trainSet.count, options: options)
         (optimizer, schedule) = try Self.makeOptimizer(
             options, shapes: model.parameterShapes, totalSteps: stepsPerEpoch * options.epochs)
@@ -183,18 +184,6 @@ public final class Trainer {
 
     // MARK: - Checkpoints
 
-    /// File names inside a run's folder.
-    public enum FileName {
-        /// The model alone, PyTorch `state_dict` keys, loadable with `safetensors.torch.load_file`.
-        public static let model = "model.safetensors"
-        /// Model, optimizer state and history together, written in one atomic rename; `--resume` reads it.
-        public static let trainingState = "training-state.safetensors"
-        /// The metrics of every epoch as JSON.
-        public static let historyJSON = "history.json"
-        /// The metrics of every epoch as CSV.
-        public static let historyCSV = "history.csv"
-    }
-
     /// Writes the model, the training state and the history into `directory` (created if missing).
     /// Each file is replaced atomically. Throws `TrainingError.cannotWrite` or `SafetensorsError`.
     public func save(to directory: URL) throws {
@@ -209,10 +198,11 @@ public final class Trainer {
         for (name, tensor) in optimizer.stateDict() { state["optimizer." + name] = tensor }
         var stateMetadata = metadata
         stateMetadata["history"] = try jsonString(history)
-        try Safetensors.write(state, metadata: stateMetadata, to: directory.appendingPathComponent(FileName.trainingState))
-        try Checkpoint.save(network, metadata: metadata, to: directory.appendingPathComponent(FileName.model))
-        try writeAtomically(Data(try jsonString(history).utf8), to: directory.appendingPathComponent(FileName.historyJSON))
-        try writeAtomically(Data(Self.csv(history).utf8), to: directory.appendingPathComponent(FileName.historyCSV))
+        let folder = RunFolder(directory)
+        try Safetensors.write(state, metadata: stateMetadata, to: folder.trainingState)
+        try Checkpoint.save(network, metadata: metadata, to: folder.model)
+        try writeAtomically(Data(try jsonString(history).utf8), to: folder.historyJSON)
+        try writeAtomically(Data(Self.csv(history).utf8), to: folder.historyCSV)
     }
 
     private func checkpointMetadata() throws -> [String: String] {
@@ -237,9 +227,9 @@ public final class Trainer {
     private static func readState(_ directory: URL) throws
         -> (file: SafetensorsFile, options: TrainingOptions, history: [EpochRecord])
     {
-        let url = directory.appendingPathComponent(FileName.trainingState)
+        let url = RunFolder(directory).trainingState
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw TrainingError.cannotResume(folder: directory.path, reason: "no \(FileName.trainingState) in it")
+            throw TrainingError.cannotResume(folder: directory.path, reason: "no \(RunFolder.trainingStateFile) in it")
         }
         let file = try SafetensorsFile(contentsOf: url)
         let decoder = JSONDecoder()
@@ -248,7 +238,7 @@ public final class Trainer {
               let history = try? decoder.decode([EpochRecord].self, from: Data(historyText.utf8))
         else {
             throw TrainingError.cannotResume(
-                folder: directory.path, reason: "\(FileName.trainingState) lacks readable options and history metadata")
+                folder: directory.path, reason: "\(RunFolder.trainingStateFile) lacks readable options and history metadata")
         }
         return (file, options, history)
     }

@@ -56,6 +56,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var threads = 0
     /// Drop the last partial batch of each epoch.
     public var dropLast = false
+    /// Per convolution (by module name), the algorithm `--plan measure` chose instead of the
+    /// table's; empty: the table's (`ConvAlgorithmTable`). Saved with the run, so `--resume`
+    /// computes exactly as the run began.
+    public var algorithms: [String: Conv2dAlgorithm] = [:]
 
     /// The seed's settings with the project's defaults.
     public init() {}
@@ -77,6 +81,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
         threads = try c.decode(Int.self, forKey: .threads)
         dropLast = try c.decode(Bool.self, forKey: .dropLast)
+        algorithms = try c.decodeIfPresent([String: Conv2dAlgorithm].self, forKey: .algorithms) ?? [:]
     }
 
     /// The most epochs a run may ask for (a year of epochs on this machine; more is a typo).

@@ -13,10 +13,11 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
 
     func run() throws {
-        let folder = URL(fileURLWithPath: runDirectory)
-        let historyURL = folder.appendingPathComponent(Trainer.FileName.historyJSON)
+        let run = RunFolder(URL(fileURLWithPath: runDirectory))
+        let folder = run.url
+        let historyURL = run.historyJSON
         guard let historyData = try? Data(contentsOf: historyURL) else {
-            throw CommandError("\(folder.path) is not a training run: no readable \(Trainer.FileName.historyJSON)")
+            throw CommandError("\(folder.path) is not a training run: no readable \(RunFolder.historyJSONFile)")
         }
         let history: [EpochRecord]
         do {
@@ -24,7 +25,7 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw CommandError("\(historyURL.path) is not a history written by mnist-adder train: \(error)")
         }
-        let (network, _, _) = try loadCheckpoint(folder.appendingPathComponent(Trainer.FileName.model).path)
+        let (network, _, _) = try loadCheckpoint(run.model.path)
         let options = (try? Trainer.savedOptions(in: folder)) ?? TrainingOptions()
         let test = try AdderDataset.load(.test, from: data.directory, addendRange: options.addendRange, seed: options.seed)
         let evaluation = try evaluate(network, on: test, engine: AdderEngine())

@@ -77,15 +77,11 @@ struct ImageOptions: ParsableArguments {
 /// The errors name the file: `CheckpointError`s (keys, shapes, values) come back as one line prefixed
 /// with its path; `SafetensorsError`s already name it.
 func loadCheckpoint(_ path: String) throws -> (network: AdderNetwork, metadata: [String: String], url: URL) {
-    var url = URL(fileURLWithPath: path)
-    var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-        let model = url.appendingPathComponent(Trainer.FileName.model)
-        guard FileManager.default.fileExists(atPath: model.path) else {
-            throw CommandError(
-                "\(url.path) is a folder without \(Trainer.FileName.model), expected a checkpoint file or a run folder")
-        }
-        url = model
+    let url: URL
+    do {
+        url = try RunFolder.checkpoint(at: path)
+    } catch let error as RunFolderError {
+        throw CommandError(error.description)
     }
     do {
         let (network, metadata) = try Checkpoint.load(contentsOf: url)

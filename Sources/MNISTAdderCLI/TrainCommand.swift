@@ -31,6 +31,11 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Evaluate on the first N test images only (quick runs).") var testLimit: Int?
     @Option(parsing: .unconditional, help: "Worker threads (default: one per core).") var threads: Int?
     @Flag(help: "Drop the last partial batch of each epoch.") var dropLast = false
+    @Option(help: ArgumentHelp(
+        "How the convolutions' algorithms are chosen: table (fixed per CPU kind, the default) or measure.",
+        discussion: "measure times each convolution with each algorithm that fits it on this machine (cached in "
+            + "~/.cache/mnist-adder/plans.json) and keeps the faster; the choice is saved with the run and --resume reuses it."))
+    var plan: PlanChoice?
     @Option(help: "Folder for the checkpoint, history and pictures (default: runs/<date-time>).") var output: String?
     @Option(help: "Continue the run saved in this folder, with its own options (give no training options with it).") var resume: String?
     @OptionGroup var data: DataOptions
@@ -68,6 +73,7 @@ struct TrainCommand: ParsableCommand {
         print("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
               + "\(o.epochs) epochs, batch \(o.batchSize), \(o.optimizer.rawValue) \(o.schedule.rawValue) "
               + "lr \(o.learningRate), seed \(o.seed), \(trainer.engine.threads) threads, integers \(o.addendRange)")
+        print("Plan: " + (try trainer.engine.plan(for: trainer.network.model, batch: o.batchSize, mode: .training).choicesText))
         print("epoch   loss    train class  train add   test class  test add   seconds")
         let progress = ProgressBar(enabled: standardErrorIsTerminal)
         try trainer.run(outputDirectory: outputDirectory) { event in
@@ -94,7 +100,7 @@ struct TrainCommand: ParsableCommand {
                      trainer.history.reduce(0) { $0 + $1.trainSeconds }, trainer.history.reduce(0) { $0 + $1.dataSeconds }))
         try writeRunReport(
             to: outputDirectory, history: trainer.history, evaluation: evaluation, testSet: trainer.testSet)
-        let model = outputDirectory.appendingPathComponent(Trainer.FileName.model)
+        let model = RunFolder(outputDirectory).model
         print("Wrote \(model.path), history and report.html in \(outputDirectory.path)")
         print("Evaluate it again with: mnist-adder evaluate --checkpoint \(model.path)")
     }
@@ -124,6 +130,14 @@ struct TrainCommand: ParsableCommand {
             given("--test-limit", testLimit) { $0.testLimit = $1 },
             given("--threads", threads) { $0.threads = $1 },
             given("--drop-last", dropLast ? true : nil) { $0.dropLast = $1 },
+            given("--plan", plan) { o, choice in
+                guard choice == .measure else { return }
+                let model = try ModelDescription.named(o.model)
+                let piece = AdderEngine.pieces(batch: max(1, o.batchSize), pieceSize: AdderEngine.defaultPieceSize).map(\.count).max() ?? 1
+                let measured = try PlanMeasurement.cachedOrMeasured(model, pieceSize: piece)
+                print("Plan measured on this machine\(measured.fromCache ? " (cached in \(PlanMeasurement.cacheFile.path))" : "")")
+                o.algorithms = measured.choices
+            },
         ]
         return options.compactMap { $0 }
     }
@@ -155,15 +169,15 @@ struct TrainCommand: ParsableCommand {
     /// Throws when `directory` already holds a run or a model this run would overwrite: its
     /// training state (continue it with `--resume`) or a `model.safetensors` of any origin.
     static func checkHoldsNoRun(_ directory: URL) throws {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: directory.appendingPathComponent(Trainer.FileName.trainingState).path) {
+        let run = RunFolder(directory)
+        if run.holdsTrainingState {
             throw CommandError(
                 "\(directory.path) already holds a training run: use --resume \(directory.path) to continue it, "
                     + "or another --output")
         }
-        if fm.fileExists(atPath: directory.appendingPathComponent(Trainer.FileName.model).path) {
+        if run.holdsModel {
             throw CommandError(
-                "\(directory.path) already holds a \(Trainer.FileName.model) that this run would overwrite: "
+                "\(directory.path) already holds a \(RunFolder.modelFile) that this run would overwrite: "
                     + "expected a new or empty --output folder")
         }
     }
@@ -233,4 +247,12 @@ final class ProgressBar {
         guard enabled else { return }
         FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: 90) + "\r").utf8))
     }
+}
+
+/// `train --plan`: the algorithm table or a measurement on this machine.
+enum PlanChoice: String, ExpressibleByArgument, CaseIterable {
+    /// The table fixed per CPU kind (reproducible on any machine of that kind).
+    case table
+    /// Timed here, the faster algorithm per convolution.
+    case measure
 }

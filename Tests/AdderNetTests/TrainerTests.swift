@@ -55,10 +55,10 @@ func resumeIsExact() throws {
 
     #expect(resumed.network == whole.network, "resumed weights differ from the uninterrupted run")
     #expect(resumed.history.map(\.loss) == whole.history.map(\.loss))
-    let (saved, metadata) = try Checkpoint.load(contentsOf: folder.appendingPathComponent(Trainer.FileName.model))
+    let (saved, metadata) = try Checkpoint.load(contentsOf: RunFolder(folder).model)
     #expect(saved == whole.network)
     #expect(metadata["epoch"] == "3")
-    let csv = try String(contentsOf: folder.appendingPathComponent(Trainer.FileName.historyCSV), encoding: .utf8)
+    let csv = try String(contentsOf: RunFolder(folder).historyCSV, encoding: .utf8)
     #expect(csv.split(separator: "\n").count == 4, "header and three epochs")
 }
 

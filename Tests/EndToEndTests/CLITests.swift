@@ -129,7 +129,7 @@ func unwritableOutput() throws {
 func serveOnABusyPort() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
-    try Checkpoint.save(AdderNetwork(seed: 2), to: folder.appendingPathComponent(Trainer.FileName.model))
+    try Checkpoint.save(AdderNetwork(seed: 2), to: RunFolder(folder).model)
     let first = Process()
     first.executableURL = binary
     first.arguments = ["serve", "--checkpoint", folder.path, "--port", "0"]
@@ -171,7 +171,7 @@ func killAndResume() throws {
     process.standardError = errors
     try process.run()
     // Kill it as soon as the first epoch's checkpoint exists: somewhere in epoch 2 or its checkpoint.
-    let state = killed.appendingPathComponent(Trainer.FileName.trainingState)
+    let state = RunFolder(killed).trainingState
     let deadline = Date().addingTimeInterval(120)
     while !FileManager.default.fileExists(atPath: state.path) && Date() < deadline && process.isRunning {
         // A blocking sleep: an awaited one waits for a free thread of the test pool, which other
@@ -197,8 +197,8 @@ func killAndResume() throws {
     let resumed = try runCLI(["train", "--resume", killed.path])
     #expect(resumed.status == 0, "\(resumed.stderr)")
     #expect(resumed.stdout.contains("Resuming"))
-    let a = try Checkpoint.load(contentsOf: whole.appendingPathComponent(Trainer.FileName.model))
-    let b = try Checkpoint.load(contentsOf: killed.appendingPathComponent(Trainer.FileName.model))
+    let a = try Checkpoint.load(contentsOf: RunFolder(whole).model)
+    let b = try Checkpoint.load(contentsOf: RunFolder(killed).model)
     #expect(a.network == b.network, "resumed weights differ from the uninterrupted run's")
     #expect(a.metadata["epoch"] == "6" && b.metadata["epoch"] == "6")
 
@@ -219,17 +219,17 @@ func killAndResume() throws {
     #expect(again.status != 0 && again.stderr.contains("already holds a training run"))
 
     // Resuming into another run's folder would overwrite that run: refused, nothing changed.
-    let before = try Data(contentsOf: whole.appendingPathComponent(Trainer.FileName.model))
+    let before = try Data(contentsOf: RunFolder(whole).model)
     let into = try runCLI(["train", "--resume", killed.path, "--output", whole.path])
     #expect(into.status != 0 && into.stderr.contains("\(whole.path) already holds a training run"), "\(into.stderr)")
-    #expect(try Data(contentsOf: whole.appendingPathComponent(Trainer.FileName.model)) == before)
+    #expect(try Data(contentsOf: RunFolder(whole).model) == before)
 }
 
 @Test("a fresh run refuses an output folder that holds a model.safetensors, and leaves it as it was")
 func outputHoldingAModel() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let model = folder.appendingPathComponent(Trainer.FileName.model)
+    let model = RunFolder(folder).model
     try Checkpoint.save(AdderNetwork(seed: 5), to: model)
     let before = try Data(contentsOf: model)
     let r = try runCLI(["train", "--epochs", "1", "--limit", "128", "--test-limit", "10", "--output", folder.path])

@@ -84,6 +84,12 @@ public final class AdderEngine: @unchecked Sendable {
     public let pieceSize: Int
     private var runtimes: [PlanKey: PlanRuntime] = [:]
 
+    /// Per convolution (by module name), an algorithm to run instead of the table's: what
+    /// `--plan measure` chose, recorded with a run. Setting it drops the compiled plans.
+    public var algorithms: [String: Conv2dAlgorithm] = [:] {
+        didSet { runtimes = [:] }
+    }
+
     private struct PlanKey: Hashable {
         let model: String
         let batch: Int
@@ -128,7 +134,8 @@ public final class AdderEngine: @unchecked Sendable {
     func runtime(_ model: ModelDescription, batch: Int, mode: PlanMode) throws -> PlanRuntime {
         let key = PlanKey(model: model.name, batch: batch, mode: mode)
         if let runtime = runtimes[key], runtime.plan.model == model { return runtime }
-        let plan = try ExecutionPlan(model: model, batch: batch, threads: threads, pieceSize: pieceSize, mode: mode)
+        let plan = try ExecutionPlan(
+            model: model, batch: batch, threads: threads, pieceSize: pieceSize, mode: mode, algorithms: algorithms)
         let runtime = PlanRuntime(plan: plan)
         runtimes[key] = runtime
         return runtime

@@ -52,10 +52,11 @@ public struct ExecutionPlan: Sendable {
     /// Compiles `model` for batches of `batch` images cut into pieces of at most `pieceSize`.
     ///
     /// Throws `ModelDescriptionError` when the description does not validate. `cpu` picks the
-    /// algorithm table's column (`ConvAlgorithmTable`).
+    /// algorithm table's column (`ConvAlgorithmTable`); `algorithms` overrides it per convolution
+    /// (by module name, as `--plan measure` chose; an algorithm that does not fit is ignored).
     public init(
         model: ModelDescription, batch: Int, threads: Int, pieceSize: Int, mode: PlanMode,
-        cpu: CPUKind = .current
+        cpu: CPUKind = .current, algorithms: [String: Conv2dAlgorithm] = [:]
     ) throws {
         try model.validate()
         precondition(batch >= 1 && threads >= 1 && pieceSize >= 1, "plan needs a positive batch, thread count and piece size")
@@ -69,6 +70,7 @@ public struct ExecutionPlan: Sendable {
         let pieceSizes = Set(pieces.map(\.count)).sorted()
         let capacity = pieceSizes.last ?? 1
         var builder = PlanBuilder(model: model, shapes: shapes, mode: mode, capacity: capacity, pieceSizes: pieceSizes, cpu: cpu)
+        builder.overrides = algorithms
         builder.build()
         self.steps = builder.steps
         self.buffers = builder.buffers
@@ -87,6 +89,8 @@ struct PlanBuilder {
     let capacity: Int
     let pieceSizes: [Int]
     let cpu: CPUKind
+    /// Algorithms chosen by measurement, by convolution name, in place of the table's.
+    var overrides: [String: Conv2dAlgorithm] = [:]
     var steps: [PlanStep] = []
     /// Buffer 0 is the network's input, outside the arena (no bytes).
     var buffers = [BufferRequest(name: "images", byteCount: 0, lifetime: 0...0)]
@@ -119,7 +123,10 @@ struct PlanBuilder {
                     inChannels: c.inChannels, outChannels: c.outChannels, kernelHeight: c.kernelSize,
                     kernelWidth: c.kernelSize, stride: c.stride, padding: c.padding,
                     inputHeight: input[1], inputWidth: input[2])
-                let choices = pieceSizes.map { ConvAlgorithmTable.choose(for: g, pieceSize: $0, cpu: cpu) }
+                let choices = pieceSizes.map { size -> (algorithm: Conv2dAlgorithm, reason: String) in
+                    if let chosen = overrides[c.name], chosen.supports(g) { return (chosen, "measured on this machine") }
+                    return ConvAlgorithmTable.choose(for: g, pieceSize: size, cpu: cpu)
+                }
                 var algorithms: [Int: Conv2dAlgorithm] = [:]
                 for (size, choice) in zip(pieceSizes, choices) { algorithms[size] = choice.algorithm }
                 let relu = isReLU(i + 1)
