@@ -55,7 +55,8 @@ extension ConnectionGuard {
                 return
             }
             context.write(data, promise: promise)
-            guard exchanges.isEmpty else { return }
+            // A request pipelined behind this one is now the one the application reads or answers.
+            guard exchanges.isEmpty else { return syncRegistry(context) }
             if let failure = deferredFailure {
                 context.flush()
                 respondAndClose(context, status: failure.status, message: failure.message)
@@ -130,10 +131,12 @@ extension ConnectionGuard {
         shutdownTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(limits.shutdownTimeout)) {
             self.shutdownDeadlinePassed(context)
         }
-        // Nothing in flight (an idle connection, or a head not complete yet): close, after one more turn
-        // of the event loop, so that bytes already received are read first (a request they complete is
-        // in flight). A connection already closing goes on lingering, within the shutdown deadline.
-        context.eventLoop.assumeIsolated().execute {
+        // Nothing in flight (an idle connection, or a head not complete yet): close after a short grace,
+        // so that bytes already received are read first (a request they complete is in flight; closing
+        // with them unread would also reset the connection). A connection already closing goes on
+        // lingering, within the shutdown deadline.
+        let grace = min(limits.shutdownGrace, limits.shutdownTimeout)
+        context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(grace)) {
             if !self.closing, self.exchanges.isEmpty { self.close(context) }
         }
     }
@@ -196,6 +199,7 @@ extension ConnectionGuard {
     func close(_ context: ChannelHandlerContext) {
         closing = true
         cancelTimers()
+        guard self.context != nil else { return }  // removed from the pipeline: the channel is gone
         context.close(promise: nil)
     }
 }

@@ -24,6 +24,9 @@ struct ConnectionLimits: Sendable {
     /// closing, so that the client's unread request bytes do not turn the close into a reset that
     /// destroys the answer in flight.
     var lingerTimeout: Duration = .seconds(2)
+    /// On shutdown, how long a connection with nothing in flight stays open before it is closed (at most
+    /// the shutdown timeout): the event loop reads what already arrived on it first.
+    var shutdownGrace: Duration = .milliseconds(100)
     /// The `Server` header of the guard's own answers.
     var serverName: String
 
@@ -122,11 +125,13 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        closing = true
         cancelTimers()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        closing = true
         cancelTimers()
         self.context = nil
     }

@@ -37,7 +37,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var maximumConnections: Int
     /// On graceful shutdown (SIGTERM, SIGINT): how long requests in flight may take to finish before
     /// their connections are closed anyway (10 s by default; 0 closes them at once). Idle connections
-    /// close at once; a request whose body is still arriving at the deadline gets a 503.
+    /// close within 0.1 s (bytes already received are read first); a request whose body is still
+    /// arriving at the deadline gets a 503.
     public var shutdownTimeout: Duration
 
     /// A configuration; every parameter has the default the CLI uses.

@@ -89,6 +89,16 @@ struct TimeoutTests {
     }
 }
 
+/// A connection whose POST body is still arriving (10 of 1000 bytes), known to the server as such: the
+/// POST is pipelined behind a GET /healthz sent in the same packet, whose answer comes after the server
+/// read both.
+func slowBody(port: Int) throws -> RawClient {
+    let client = try RawClient(port: port)
+    try client.send(getRequest("/healthz") + predictHead(length: 1000) + "{\"pixels\":")
+    guard try client.readResponse().status == 200 else { throw RawClientError("the GET before the slow body failed") }
+    return client
+}
+
 @Suite(.timeLimit(.minutes(1)))
 struct ConnectionCapTests {
     @Test func aNewConnectionClosesTheLongestIdleOne() async throws {
@@ -141,11 +151,10 @@ struct ConnectionCapTests {
         let configuration = ServerConfiguration(maximumConnections: 4)
         let (status, headClosed, bodiesOpen) = try await withLiveServer(configuration) { server in
             try await onThread {
+                // Whether or not the server has read it yet, this one ranks before a body.
                 let slowHead = try RawClient(port: server.port)
                 try slowHead.send("GET /healthz HTTP/1.1\r\n")
-                let slowBodies = try (0..<3).map { _ in try RawClient(port: server.port) }
-                for client in slowBodies { try client.send(predictHead(length: 1000) + "{\"pixels\":") }
-                usleep(200_000)  // for the server to read what they sent
+                let slowBodies = try (0..<3).map { _ in try slowBody(port: server.port) }
                 let newcomer = try RawClient(port: server.port)
                 try newcomer.send(getRequest("/healthz"))
                 let status = try newcomer.readResponse().status
@@ -164,12 +173,9 @@ struct ConnectionCapTests {
             try await onThread {
                 var slowBodies: [RawClient] = []
                 for _ in 0..<4 {
-                    let client = try RawClient(port: server.port)
-                    try client.send(predictHead(length: 1000) + "{\"pixels\":")
-                    slowBodies.append(client)
-                    usleep(50_000)
+                    slowBodies.append(try slowBody(port: server.port))
+                    usleep(20_000)
                 }
-                usleep(200_000)  // for the server to read what they sent
                 let newcomer = try RawClient(port: server.port)
                 try newcomer.send(getRequest("/healthz"))
                 let status = try newcomer.readResponse().status
