@@ -98,6 +98,8 @@ extension ConnectionGuard {
         timer = nil
         shutdownTimer?.cancel()
         shutdownTimer = nil
+        stallTimer?.cancel()
+        stallTimer = nil
     }
 
     private func headTimedOut(_ context: ChannelHandlerContext) {

@@ -74,6 +74,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     var idleSince = NIODeadline.now()
     var timer: Scheduled<Void>?
     var shutdownTimer: Scheduled<Void>?
+    /// Runs while the client takes none of the answer (the channel is not writable).
+    var stallTimer: Scheduled<Void>?
     var quiescing = false
     /// The client closed its side: no further request can come.
     var inputClosed = false
@@ -194,6 +196,20 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             deferredFailure = (status, failure.message)
         }
+    }
+
+    /// A client that takes none of its answers (it sends requests but reads nothing) would hold its
+    /// connection, busy, forever: when the channel stays unwritable for the body timeout, it is closed.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stallTimer?.cancel()
+            stallTimer = nil
+        } else if stallTimer == nil, !closing {
+            stallTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(limits.bodyTimeout)) {
+                self.close(context)
+            }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -24,7 +24,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// deadline, not an inactivity timer: a client trickling a byte a second is cut off all the same.
     public var headTimeout: Duration
     /// The longest a client may take to send a request's body, counted from the end of its head
-    /// (30 s by default). Past it the server answers 408 and closes the connection.
+    /// (30 s by default). Past it the server answers 408 and closes the connection. Also how long a
+    /// client may take none of its answer (the connection cannot be written to) before it is closed.
     public var bodyTimeout: Duration
     /// How long a connection may wait for the first byte of a request, new or kept alive after an answer,
     /// before the server closes it without answering (60 s by default).

@@ -41,13 +41,17 @@ public final class RawClient: @unchecked Sendable {
     private let fd: Int32
     private var pending: [UInt8] = []
 
-    /// Connects to 127.0.0.1:`port`; sends give up after `timeout` seconds. Throws `RawClientError` when
-    /// the connection is refused.
-    public init(port: Int, timeout: Double = 5) throws {
+    /// Connects to 127.0.0.1:`port`; sends give up after `timeout` seconds. `receiveBuffer` sets the
+    /// socket's receive buffer in bytes (the system's default when nil), to play a client that reads
+    /// slowly. Throws `RawClientError` when the connection is refused.
+    public init(port: Int, timeout: Double = 5, receiveBuffer: Int? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawClientError("socket() failed: errno \(errno)") }
         var time = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        if var bytes = receiveBuffer.map(Int32.init) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -139,6 +143,21 @@ public final class RawClient: @unchecked Sendable {
         if !pending.isEmpty { return true }
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&poller, 1, Int32(timeout * 1000)) > 0
+    }
+
+    /// Reads and discards whatever comes until the server closes the connection: true when it did
+    /// within `timeout` seconds (end of stream or reset), false when it was still open then.
+    public func drainUntilClosed(within timeout: Double) throws -> Bool {
+        pending.removeAll()
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            switch try fill(until: deadline) {
+            case false?: return true
+            case true?: pending.removeAll()
+            case nil: return false
+            }
+        }
+        return false
     }
 
     /// Whether the server closed the connection within `timeout` seconds: true at the end of the stream,

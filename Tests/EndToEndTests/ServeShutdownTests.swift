@@ -38,9 +38,11 @@ func sigtermWithASlowClientConnected() throws {
         if server.isRunning { kill(server.processIdentifier, SIGKILL) }
         server.waitUntilExit()
     }
+    // The answer to the GET tells that the server read the POST's head behind it.
     let slow = try RawClient(port: port)
-    try slow.send("POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        + "Content-Length: 1000\r\n\r\n{\"pixels\":")
+    try slow.send(getRequest("/healthz") + "POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"pixels\":")
+    #expect(try slow.readResponse().status == 200)
     let idle = try RawClient(port: port)
     try idle.send(getRequest("/healthz"))
     #expect(try idle.readResponse().status == 200)
