@@ -10,6 +10,8 @@ public enum PredictionRequestError: Error, Equatable, CustomStringConvertible {
     case bodyTooLarge(limit: Int, found: Int?)
     /// The body is not JSON, or not a JSON object; `reason` is the parser's first line. Status 400.
     case invalidJSON(reason: String)
+    /// An object of the body has the same key twice (JSON decoders would keep one silently). Status 400.
+    case duplicateKey(String)
     /// A field has the wrong JSON type (`expected` says what it should be). Status 400.
     case wrongFieldType(field: String, expected: String)
     /// Neither `image` nor `pixels` is present. Status 400.
@@ -56,6 +58,8 @@ public enum PredictionRequestError: Error, Equatable, CustomStringConvertible {
             "request body is \(found.map { "\($0) bytes" } ?? "larger than the limit"), expected at most \(limit) bytes"
         case .invalidJSON(let reason):
             "request body is not a JSON object: \(reason)"
+        case .duplicateKey(let key):
+            "request body has the key '\(DuplicateKeys.display(key))' twice in one object, expected each key at most once"
         case .wrongFieldType(let field, let expected):
             "field '\(field)' has the wrong type, expected \(expected)"
         case .missingInput:

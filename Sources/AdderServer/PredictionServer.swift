@@ -4,6 +4,8 @@
 // with its status, so a client never has to parse HTML or an empty body.
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import NIOHTTP1
 
 /// What `GET /api/model` answers.
 public struct ModelResponse: Sendable, Equatable, Codable {
@@ -34,6 +36,10 @@ public enum PredictionServer {
     /// `onRunning` is called once the server listens, with the port it got (the one asked for, or the
     /// one the system chose for port 0).
     ///
+    /// Each connection runs through a `ConnectionGuard` (head, body and idle timeouts, HTTP/1.0 and
+    /// early answers closing the connection, JSON answers to malformed requests) and the connections
+    /// share the configuration's cap; see `ServerConfiguration` and docs/server.md.
+    ///
     /// - Throws: `ServerConfigurationError` when the configuration is invalid.
     public static func makeApplication(
         model: ServedModel, configuration: ServerConfiguration,
@@ -41,26 +47,42 @@ public enum PredictionServer {
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
         let router = makeRouter(model: model, configuration: configuration)
+        let registry = ConnectionRegistry(maximum: configuration.maximumConnections)
+        let limits = ConnectionLimits(configuration, serverName: serverName)
         return Application(
             router: router,
+            server: HTTPServerBuilder { responder in
+                GuardedHTTP1Channel(responder: responder, limits: limits, registry: registry)
+            },
             configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "mnist-adder"),
-            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? configuration.port) })
+                address: .hostname(configuration.host, port: configuration.port), serverName: serverName,
+                availableConnectionsDelegate: ConnectionCap(registry: registry)),
+            onServerRunning: { channel in
+                registry.setListener(channel)
+                onRunning(channel.localAddress?.port ?? configuration.port)
+            })
     }
 
+    /// The `Server` header of every answer.
+    static let serverName = "mnist-adder"
+
     /// Serves until SIGINT or SIGTERM, then stops accepting connections, lets requests in flight finish
-    /// and returns. Hummingbird's `runService()` runs the application in a swift-service-lifecycle
-    /// `ServiceGroup` with `gracefulShutdownSignals: [.sigterm, .sigint]`.
+    /// within the configuration's shutdown timeout, closes the connections left and returns.
+    /// Hummingbird's `runService()` runs the application in a swift-service-lifecycle `ServiceGroup`
+    /// with `gracefulShutdownSignals: [.sigterm, .sigint]`. First makes sure the process may open
+    /// enough file descriptors for the connection cap (`ensureDescriptorLimit`).
     ///
     /// `onRunning` is called once the server listens, with its port (see `makeApplication`).
     ///
-    /// - Throws: `ServerConfigurationError` for an invalid configuration; `ServerStartError` naming the
-    ///   address and NIO's reason when the server stops before it listened (the port is in use, the host
-    ///   is unknown).
+    /// - Throws: `ServerConfigurationError` for an invalid configuration or a descriptor limit below the
+    ///   cap; `ServerStartError` naming the address and NIO's reason when the server stops before it
+    ///   listened (the port is in use, the host is unknown).
     public static func run(
         model: ServedModel, configuration: ServerConfiguration,
         onRunning: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) async throws {
+        try configuration.validate()
+        try configuration.ensureDescriptorLimit()
         let listening = ListeningFlag()
         let app = try makeApplication(model: model, configuration: configuration) { port in
             listening.set()
@@ -101,6 +123,7 @@ public enum PredictionServer {
         router.post("/api/predict") { request, _ in
             let start = ContinuousClock.now
             let body = try await readJSONBody(request, limit: configuration.maximumBodyBytes)
+            if let key = DuplicateKeys.first(in: body) { throw PredictionRequestError.duplicateKey(key) }
             let prediction = try await predictor.predict(body: body, start: start)
             return jsonResponse(.ok, jsonBuffer(prediction))
         }
@@ -159,6 +182,12 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.error("prediction failed: \(error)")
             }
             return PredictionServer.errorResponse(error.status, error.description)
+        } catch let error as HTTPParserError {
+            // A malformed body (e.g. a bad chunk size) surfaces while the route reads it; the input can
+            // carry no further request, so the connection closes after this answer.
+            let failure = ParseFailure(error)
+            return PredictionServer.errorResponse(
+                HTTPResponse.Status(code: failure.code), failure.message, headers: [.connection: "close"])
         } catch let error as any HTTPResponseError {
             let path = request.uri.path.count > 1 && request.uri.path.hasSuffix("/")
                 ? String(request.uri.path.dropLast()) : request.uri.path

@@ -227,7 +227,8 @@ struct Predictor: Sendable {
             }
             payload = payload[payload.index(after: comma)...]
         }
-        let trimmed = payload.trimmingCharacters(in: .whitespacesAndNewlines)
+        // MIME base64 (what `base64` prints) breaks lines every 76 characters: whitespace is dropped.
+        let trimmed = String(decoding: payload.utf8.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }, as: UTF8.self)
         guard !trimmed.isEmpty else {
             throw PredictionRequestError.invalidBase64(reason: "the image data is empty")
         }

@@ -22,6 +22,28 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// How many predictions run at once, each with its own single-threaded `AdderEngine`
     /// (by default one per active core); further requests wait for a free engine.
     public var engineCount: Int
+    /// The longest a client may take to send a request's line and headers, counted from the request's
+    /// first byte (10 s by default). Past it the server answers 408 and closes the connection. A total
+    /// deadline, not an inactivity timer: a client trickling a byte a second is cut off all the same.
+    public var headTimeout: Duration
+    /// The longest a client may take to send a request's body, counted from the end of its head
+    /// (30 s by default). Past it the server answers 408 and closes the connection. Also how long a
+    /// client may take none of its answer (the connection cannot be written to) before it is closed.
+    public var bodyTimeout: Duration
+    /// How long a connection may wait for the first byte of a request, new or kept alive after an answer,
+    /// before the server closes it without answering (60 s by default).
+    public var idleTimeout: Duration
+    /// The most connections open at once (4096 by default). At the cap a new connection closes the one
+    /// that has been idle longest (then one stuck in its head, then one stuck in its body, which gets a 503)
+    /// to make room; only when every connection is computing an answer does the server stop accepting
+    /// until one finishes (new clients wait in the listen backlog meanwhile). An accept burst can pass
+    /// the cap by a few connections for as long as the evicted ones take to close.
+    public var maximumConnections: Int
+    /// On graceful shutdown (SIGTERM, SIGINT): how long requests in flight may take to finish before
+    /// their connections are closed anyway (10 s by default; 0 closes them at once). Idle connections
+    /// close within 0.1 s (bytes already received are read first); a request whose body is still
+    /// arriving at the deadline gets a 503.
+    public var shutdownTimeout: Duration
 
     /// A configuration; every parameter has the default the CLI uses.
     public init(
@@ -30,7 +52,12 @@ public struct ServerConfiguration: Sendable, Equatable {
         addendRange: ClosedRange<Int> = 0...9,
         maximumBodyBytes: Int = 1 << 20,
         maximumImagePixels: Int = PNGCodec.defaultMaximumPixelCount,
-        engineCount: Int = ProcessInfo.processInfo.activeProcessorCount
+        engineCount: Int = ProcessInfo.processInfo.activeProcessorCount,
+        headTimeout: Duration = .seconds(10),
+        bodyTimeout: Duration = .seconds(30),
+        idleTimeout: Duration = .seconds(60),
+        maximumConnections: Int = 4096,
+        shutdownTimeout: Duration = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -38,11 +65,21 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumImagePixels = maximumImagePixels
         self.engineCount = engineCount
+        self.headTimeout = headTimeout
+        self.bodyTimeout = bodyTimeout
+        self.idleTimeout = idleTimeout
+        self.maximumConnections = maximumConnections
+        self.shutdownTimeout = shutdownTimeout
     }
 
     /// The largest magnitude an addend may have: past it the adder's Float arithmetic no longer
     /// represents every integer sum exactly.
     public static let maximumAddendMagnitude = 1 << 20
+
+    /// The longest any timeout may be: one hour.
+    public static let maximumTimeout = Duration.seconds(3600)
+    /// The allowed connection caps.
+    public static let connectionCapRange = 1...(1 << 20)
 
     /// Checks every field. Throws the first `ServerConfigurationError` found.
     public func validate() throws {
@@ -58,6 +95,18 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         guard (1...256).contains(engineCount) else {
             throw ServerConfigurationError.engineCountOutOfRange(engineCount, allowed: 1...256)
+        }
+        for (name, value) in [("head timeout", headTimeout), ("body timeout", bodyTimeout), ("idle timeout", idleTimeout)] {
+            guard value > .zero, value <= Self.maximumTimeout else {
+                throw ServerConfigurationError.timeoutOutOfRange(name: name, value, allowed: "more than 0 s and at most 3600 s")
+            }
+        }
+        guard shutdownTimeout >= .zero, shutdownTimeout <= Self.maximumTimeout else {
+            throw ServerConfigurationError.timeoutOutOfRange(
+                name: "shutdown timeout", shutdownTimeout, allowed: "0 s to 3600 s")
+        }
+        guard Self.connectionCapRange.contains(maximumConnections) else {
+            throw ServerConfigurationError.connectionCapOutOfRange(maximumConnections, allowed: Self.connectionCapRange)
         }
     }
 }
@@ -76,6 +125,14 @@ public enum ServerConfigurationError: Error, Equatable, CustomStringConvertible 
     case imagePixelsOutOfRange(Int, allowed: ClosedRange<Int>)
     /// The engine count is outside the allowed range.
     case engineCountOutOfRange(Int, allowed: ClosedRange<Int>)
+    /// A timeout (`name`: "head timeout", "body timeout", "idle timeout", "shutdown timeout") is outside
+    /// what `allowed` says.
+    case timeoutOutOfRange(name: String, Duration, allowed: String)
+    /// The connection cap is outside the allowed range.
+    case connectionCapOutOfRange(Int, allowed: ClosedRange<Int>)
+    /// The process may not open enough file descriptors for the connection cap, even after raising its
+    /// soft limit to the hard one: `needed` descriptors (the cap plus a reserve), `limit` allowed.
+    case descriptorLimitTooLow(connections: Int, needed: Int, limit: Int)
 
     /// One line naming the setting, the expected and the found value.
     public var description: String {
@@ -92,6 +149,54 @@ public enum ServerConfigurationError: Error, Equatable, CustomStringConvertible 
             "maximum image size is \(pixels) pixels, expected \(allowed)"
         case .engineCountOutOfRange(let count, let allowed):
             "engine count is \(count), expected \(allowed)"
+        case .timeoutOutOfRange(let name, let value, let allowed):
+            "\(name) is \(formatSeconds(value)), expected \(allowed)"
+        case .connectionCapOutOfRange(let count, let allowed):
+            "maximum connections is \(count), expected \(allowed)"
+        case .descriptorLimitTooLow(let connections, let needed, let limit):
+            "maximum connections \(connections) needs \(needed) file descriptors, expected at most the process limit "
+                + "of \(limit) (ulimit -n): lower the cap or raise the limit"
         }
     }
+}
+
+extension ServerConfiguration {
+    /// File descriptors kept aside for everything but client connections: the listening socket, the event
+    /// loops' own descriptors (epoll, eventfd, timerfd), the standard streams, a few files.
+    public static let reservedDescriptors = 128
+
+    /// Makes sure the process may open `maximumConnections` plus `reservedDescriptors` file descriptors,
+    /// raising its soft limit (`ulimit -n`) toward the hard one when it is lower; a cap the process
+    /// cannot honour would let accepted connections exhaust the descriptors instead.
+    ///
+    /// - Throws: `ServerConfigurationError.descriptorLimitTooLow` when even the hard limit is too low.
+    public func ensureDescriptorLimit() throws {
+        var limits = rlimit()
+        guard getrlimit(Self.descriptorResource, &limits) == 0 else { return }
+        let needed = maximumConnections + Self.reservedDescriptors
+        if UInt64(limits.rlim_cur) >= UInt64(needed) { return }
+        let hard = limits.rlim_max == rlim_t.max ? UInt64.max : UInt64(limits.rlim_max)
+        if hard >= UInt64(needed) {
+            limits.rlim_cur = rlim_t(needed)
+            if setrlimit(Self.descriptorResource, &limits) == 0 { return }
+        }
+        throw ServerConfigurationError.descriptorLimitTooLow(
+            connections: maximumConnections, needed: needed, limit: Int(clamping: hard))
+    }
+
+    #if os(Linux)
+    private static let descriptorResource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    #else
+    private static let descriptorResource = RLIMIT_NOFILE
+    #endif
+}
+
+/// Seconds as a person writes them, with at most three decimals: "10 s", "0.5 s", "2.25 s".
+func formatSeconds(_ duration: Duration) -> String {
+    let (seconds, attoseconds) = duration.components
+    let milliseconds = (Double(seconds) * 1e3 + Double(attoseconds) / 1e15).rounded()
+    var text = String(format: "%.3f", milliseconds / 1e3)
+    while text.hasSuffix("0") { text.removeLast() }
+    if text.hasSuffix(".") { text.removeLast() }
+    return text + " s"
 }

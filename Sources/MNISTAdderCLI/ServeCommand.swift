@@ -10,7 +10,13 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve live digit and sum predictions: a drawing page at / and a JSON API.",
         discussion: """
             POST /api/predict with {"image": "<PNG base64>", "addend": 7} or {"pixels": [784 values 0-255], \
-            "addend": 7}; GET /api/model; GET /healthz. SIGINT or SIGTERM stops it gracefully.
+            "addend": 7}; GET /api/model; GET /healthz. SIGINT or SIGTERM stops it gracefully: it stops \
+            accepting, lets requests in flight finish within --shutdown-timeout and exits 0.
+
+            Limits: a request's head must arrive within --head-timeout of its first byte and its body within \
+            --body-timeout of its head (else 408 and close); a connection waiting for a request longer than \
+            --idle-timeout is closed; at --max-connections open connections the longest-idle one is closed \
+            to make room for a new one.
             """)
 
     @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
@@ -20,24 +26,51 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Largest request body in bytes.") var maxBodyBytes = 1 << 20
     @Option(parsing: .unconditional, help: "Predictions computed at once, 0 for one per core.") var workers = 0
     @OptionGroup var imageOptions: ImageOptions
+    @Option(parsing: .unconditional, help: "Seconds a request's line and headers may take from its first byte.")
+    var headTimeout = 10.0
+    @Option(parsing: .unconditional, help: "Seconds a request's body may take from the end of its head.")
+    var bodyTimeout = 30.0
+    @Option(parsing: .unconditional, help: "Seconds a connection may wait for a request before it is closed.")
+    var idleTimeout = 60.0
+    @Option(parsing: .unconditional, help: "Most connections open at once; at the cap the longest-idle one is closed.")
+    var maxConnections = 4096
+    @Option(parsing: .unconditional, help: "Seconds requests in flight get to finish after SIGTERM or SIGINT.")
+    var shutdownTimeout = 10.0
 
     func run() async throws {
         guard workers >= 0 else {
             throw CommandError("--workers: expected 0 (one per core) or more, found \(workers)")
         }
+        guard ServerConfiguration.connectionCapRange.contains(maxConnections) else {
+            throw CommandError(
+                "--max-connections: expected \(ServerConfiguration.connectionCapRange), found \(maxConnections)")
+        }
         let maximumImagePixels = try imageOptions.validated()
+        var configuration = ServerConfiguration(
+            host: host, port: port, addendRange: try addendRange.validated(), maximumBodyBytes: maxBodyBytes,
+            maximumImagePixels: maximumImagePixels,
+            headTimeout: try seconds(headTimeout, "--head-timeout"), bodyTimeout: try seconds(bodyTimeout, "--body-timeout"),
+            idleTimeout: try seconds(idleTimeout, "--idle-timeout"), maximumConnections: maxConnections,
+            shutdownTimeout: try seconds(shutdownTimeout, "--shutdown-timeout", allowZero: true))
+        if workers > 0 { configuration.engineCount = workers }
+        try configuration.validate()
         let (network, metadata, url) = try loadCheckpoint(checkpoint)
         var info = metadata
         info["checkpoint"] = url.path
-        var configuration = ServerConfiguration(
-            host: host, port: port, addendRange: try addendRange.validated(), maximumBodyBytes: maxBodyBytes,
-            maximumImagePixels: maximumImagePixels)
-        if workers > 0 { configuration.engineCount = workers }
-        try configuration.validate()
         let (name, host) = (url.lastPathComponent, host)
         try await PredictionServer.run(model: ServedModel(network: network, metadata: info), configuration: configuration) {
             // Unbuffered, so a script that reads the line learns the port at once.
             FileHandle.standardOutput.write(Data("Serving \(name) on http://\(host):\($0)/ (Ctrl-C to stop)\n".utf8))
         }
     }
+}
+
+/// `value` seconds as a Duration, or a one-line error naming `option` when it is not a finite number in
+/// (0, 3600] (or [0, 3600] with `allowZero`); NaN and infinities never reach Duration, which traps on them.
+func seconds(_ value: Double, _ option: String, allowZero: Bool = false) throws -> Duration {
+    let allowed = allowZero ? "[0, 3600]" : "(0, 3600]"
+    guard value.isFinite, allowZero ? value >= 0 : value > 0, value <= 3600 else {
+        throw CommandError("\(option): expected seconds in \(allowed), found \(value)")
+    }
+    return .seconds(value)
 }

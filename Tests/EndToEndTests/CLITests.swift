@@ -50,6 +50,12 @@ func summary() throws {
     (["predict", "--checkpoint", "/", "--test-index", "0"], "/ is a folder without model.safetensors"),
     (["download", "--to", "/tmp/never-written", "--timeout", "-1"], "--timeout: expected seconds in (0, 3600], found -1.0"),
     (["download", "--to", "/tmp/never-written", "--timeout", "nan"], "--timeout: expected seconds in (0, 3600], found nan"),
+    (["serve", "--checkpoint", "x.safetensors", "--head-timeout", "0"], "--head-timeout: expected seconds in (0, 3600], found 0.0"),
+    (["serve", "--checkpoint", "x.safetensors", "--body-timeout", "inf"], "--body-timeout: expected seconds in (0, 3600], found inf"),
+    (["serve", "--checkpoint", "x.safetensors", "--idle-timeout", "nan"], "--idle-timeout: expected seconds in (0, 3600], found nan"),
+    (["serve", "--checkpoint", "x.safetensors", "--shutdown-timeout", "-1"],
+     "--shutdown-timeout: expected seconds in [0, 3600], found -1.0"),
+    (["serve", "--checkpoint", "x.safetensors", "--max-connections", "0"], "--max-connections: expected 1...1048576, found 0"),
 ])
 func badInput(arguments: [String], message: String) throws {
     let r = try runCLI(arguments)

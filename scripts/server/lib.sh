@@ -3,6 +3,7 @@
 #
 # The server command comes from ADDER_SERVER_CMD (run with bash -c, PORT exported), by default
 #   swift run -c release mnist-adder serve --checkpoint "$CHECKPOINT" --host 127.0.0.1 --port "$PORT"
+# followed by SERVE_ARGS (extra flags for serve, e.g. "--idle-timeout 120"), if set.
 # A command that serves on another host than 127.0.0.1 is the caller's choice; these scripts only
 # ever send requests to 127.0.0.1.
 
@@ -18,7 +19,8 @@ server_command() { # server_command [CHECKPOINT]
     if [[ -n "${ADDER_SERVER_CMD:-}" ]]; then
         printf '%s' "$ADDER_SERVER_CMD"
     elif [[ -n "${1:-}" ]]; then
-        printf 'swift run -c release mnist-adder serve --checkpoint %q --host 127.0.0.1 --port "$PORT"' "$1"
+        printf 'swift run -c release mnist-adder serve --checkpoint %q --host 127.0.0.1 --port "$PORT" %s' \
+            "$1" "${SERVE_ARGS:-}"
     else
         echo "usage: $0 CHECKPOINT (or set ADDER_SERVER_CMD to a command serving on 127.0.0.1:\$PORT)" >&2
         return 2
@@ -54,4 +56,8 @@ start_server() { # start_server COMMAND LOGFILE; waits up to STARTUP_SECONDS (de
         fi
         sleep 0.5
     done
+}
+
+server_pid() { # server_pid: the process listening on 127.0.0.1:$PORT (the server, not a `swift run` wrapper)
+    ss -Hltnp "sport = :$PORT" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
 }
