@@ -51,10 +51,12 @@ let package = Package(
             resources: [.copy("Resources/mnist")]),
         .target(name: "AdderNet", dependencies: ["NNCore", "MNISTData"]),
         .target(name: "DigitImage", dependencies: ["CPNG"]),
+        // The one inference path of predict and serve: decode, preprocess, normalize, forward, softmax, adder.
+        .target(name: "AdderInference", dependencies: ["AdderNet", "DigitImage", "MNISTData", "NNCore"]),
         .target(
             name: "AdderServer",
             dependencies: [
-                "MNISTData", "AdderNet", "DigitImage", "NNCore",
+                "MNISTData", "AdderNet", "DigitImage", "NNCore", "AdderInference",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -67,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "MNISTAdderCLI",
             dependencies: [
-                "AdderNet", "MNISTData", "DigitImage", "NNCore", "AdderServer",
+                "AdderNet", "MNISTData", "DigitImage", "NNCore", "AdderServer", "AdderInference",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

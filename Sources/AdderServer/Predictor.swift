@@ -1,5 +1,6 @@
 // Turns a request body into a prediction: parse the JSON, get 28×28 MNIST pixels (from a PNG through
 // DigitPreprocessor, or as given), normalize them as in training, run the network on a pooled engine.
+import AdderInference
 import AdderNet
 import DigitImage
 import Foundation
@@ -107,17 +108,17 @@ struct Predictor: Sendable {
         let network = model.network
         return try await engines.withEngine { engine in
             let input = try Self.input(from: request, configuration: configuration)
-            let result = engine.forward(network, images: MNISTNormalization.images(input.pixels), addends: [addend])
-            let logits = result.logits.scalars
-            let sum = result.sums.scalars[0]
-            guard logits.allSatisfy(\.isFinite), sum.isFinite, abs(sum) < Float(1 << 30) else {
+            let prediction: DigitPrediction
+            do {
+                prediction = try DigitInference.predict([input.pixels], addends: [addend], network: network, engine: engine)[0]
+            } catch is NonFiniteOutputError {
                 throw PredictionRequestError.nonFiniteOutput
             }
             let elapsed = ContinuousClock.now - start
             let (seconds, attoseconds) = elapsed.components
             return PredictionResponse(
-                digit: result.digits[0], probabilities: softmax(result.logits).scalars.map(Double.init), logits: logits, addend: addend,
-                sum: sum, roundedSum: roundedSum(sum),
+                digit: prediction.digit, probabilities: prediction.probabilities.map(Double.init),
+                logits: prediction.logits, addend: addend, sum: prediction.sum, roundedSum: prediction.roundedSum,
                 milliseconds: Double(seconds) * 1e3 + Double(attoseconds) * 1e-15, input: input)
         }
     }
@@ -201,16 +202,15 @@ struct Predictor: Sendable {
         let bytes = try base64Bytes(text)
         // The budget is checked from the header before libpng starts; images over 512 a side are averaged
         // down while they are decoded, so a request holds a few MB whatever the picture's size.
-        let decoded: DecodedPNG
+        let (decoded, digit): (DecodedPNG, PreprocessedDigit)
         do {
-            decoded = try PNGCodec.decodeReduced(bytes, source: "image", maximumPixelCount: maximumPixels)
+            (decoded, digit) = try DigitInference.prepare(png: bytes, source: "image", maximumPixels: maximumPixels)
         } catch PNGError.tooLarge(_, let width, let height, let side, let pixels) {
             throw PredictionRequestError.imageTooLarge(
                 width: width, height: height, maximumPixels: pixels, maximumSide: side)
         } catch let error as PNGError {
             throw PredictionRequestError.undecodablePNG(message: error.description)
         }
-        let digit = DigitPreprocessor.mnistPixels(from: decoded.image)
         guard !digit.isBlank else { throw PredictionRequestError.blankDrawing }
         return InputSummary(
             source: "image", width: decoded.sourceWidth, height: decoded.sourceHeight, wasInverted: digit.wasInverted,

@@ -1,5 +1,6 @@
 // `mnist-adder predict`: the digit, the ten probabilities and the sum for a user's own image
 // (PNG) or an MNIST test image.
+import AdderInference
 import AdderNet
 import ArgumentParser
 import DigitImage
@@ -55,16 +56,15 @@ struct PredictCommand: ParsableCommand {
             } catch {
                 throw CommandError("cannot read image \(path): \(error.localizedDescription)")
             }
-            let decoded: DecodedPNG
+            let digit: PreprocessedDigit
             do {
-                decoded = try PNGCodec.decodeReduced(bytes, source: path, maximumPixelCount: maximumPixels)
+                digit = try DigitInference.prepare(png: bytes, source: path, maximumPixels: maximumPixels).digit
             } catch let error as PNGError {
                 if case .tooLarge(_, let width, let height, let side, _) = error, width <= side, height <= side {
                     throw CommandError("\(error) (--max-pixels raises the budget)")
                 }
                 throw error
             }
-            let digit = DigitPreprocessor.mnistPixels(from: decoded.image)
             inputs.append((path, digit.isBlank ? nil : digit.pixels, nil))
         }
         if !testIndices.isEmpty {
@@ -78,21 +78,16 @@ struct PredictCommand: ParsableCommand {
         }
         // Results by input position: two inputs may print the same name (an image file called "test[0]").
         let drawn = inputs.indices.filter { inputs[$0].pixels != nil }
-        var results: [Int: (digit: Int, probabilities: [Float], sum: Float)] = [:]
-        if !drawn.isEmpty {
-            let images = MNISTNormalization.images(drawn.flatMap { inputs[$0].pixels ?? [] })
-            let out = AdderEngine().forward(network, images: images, addends: Array(repeating: addend, count: drawn.count))
-            let probabilities = softmax(out.logits)
-            for (i, position) in drawn.enumerated() {
-                results[position] = (
-                    out.digits[i], Array(probabilities.scalars[(i * 10)..<((i + 1) * 10)]), out.sums.scalars[i])
-            }
-        }
+        var results: [Int: DigitPrediction] = [:]
+        let predicted = try DigitInference.predict(
+            drawn.map { inputs[$0].pixels ?? [] }, addends: Array(repeating: addend, count: drawn.count),
+            network: network, engine: AdderEngine())
+        for (position, prediction) in zip(drawn, predicted) { results[position] = prediction }
         let predictions = inputs.indices.map { position in
             let input = inputs[position], r = results[position]
             return Prediction(
                 source: input.source, blank: r == nil, digit: r?.digit, probabilities: r?.probabilities,
-                addend: addend, sum: r?.sum, roundedSum: r.map { roundedSum($0.sum) }, label: input.label)
+                addend: addend, sum: r?.sum, roundedSum: r?.roundedSum, label: input.label)
         }
         if json {
             print(try prettyJSON(predictions))
