@@ -31,14 +31,13 @@ func winogradConv2dForward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
     output: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>, fuseReLU: Bool,
-    pool: WinogradPoolTarget? = nil,
-    transformedInput: UnsafeMutablePointer<Float>? = nil, transformedWeight: UnsafePointer<Float>? = nil
+    pool: WinogradPoolTarget? = nil, transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let (o, c) = (g.outChannels, g.inChannels)
     let tiles = WinogradTiles(g)
     let chunk = winogradChunkSize(geometry: g, batch: batch)
-    let scratchV = workspace + 2 * winogradTransformedWeightSize(geometry: g)  // after U and dU
-    let m = scratchV + 16 * c * winogradLeadingDimension(columns: tiles.count * chunk)
+    let v = workspace + 2 * winogradTransformedWeightSize(geometry: g)  // after U and dU
+    let m = v + 16 * c * winogradLeadingDimension(columns: tiles.count * chunk)
     let u = transformedWeight ?? {
         winogradWeightTransform(weight, outChannels: o, inChannels: c, into: workspace)
         return UnsafePointer(workspace)
@@ -47,8 +46,6 @@ func winogradConv2dForward(
     while n0 < batch {
         let nb = min(chunk, batch - n0), columns = nb * tiles.count
         let ld = winogradLeadingDimension(columns: columns)
-        // Kept for the backward pass when asked: each chunk's [C][16][ld] block, one after another.
-        let v = transformedInput.map { $0 + winogradKeptOffset(first: n0, chunk: chunk, geometry: g) } ?? scratchV
         for j in 0..<nb {
             winogradInputTransform(
                 input + (n0 + j) * g.inputImageSize, geometry: g, tiles: tiles, into: v, ld: ld, column: j * tiles.count)
@@ -83,15 +80,14 @@ func winogradConv2dBackward(
     weight: UnsafePointer<Float>, gradOutput: WinogradGradOutput,
     gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>?,
-    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafePointer<Float>? = nil,
-    transformedWeight: UnsafePointer<Float>? = nil
+    workspace: UnsafeMutablePointer<Float>, transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let (o, c, p) = (g.outChannels, g.inChannels, g.outputPlane)
     let tiles = WinogradTiles(g)
     let chunk = winogradChunkSize(geometry: g, batch: batch)
     let du = workspace + winogradTransformedWeightSize(geometry: g)
-    let scratchV = du + winogradTransformedWeightSize(geometry: g)  // V when not kept by the forward pass, then dV
-    let dm = scratchV + 16 * c * winogradLeadingDimension(columns: tiles.count * chunk)
+    let v = du + winogradTransformedWeightSize(geometry: g)  // V, then dV
+    let dm = v + 16 * c * winogradLeadingDimension(columns: tiles.count * chunk)
     let vt = dm + 16 * o * winogradLeadingDimension(columns: tiles.count * chunk)  // one ξ of V, transposed
     var u = UnsafePointer(workspace)
     if let transformedWeight {
@@ -110,13 +106,10 @@ func winogradConv2dBackward(
     while n0 < batch {
         let nb = min(chunk, batch - n0), columns = nb * tiles.count
         let ld = winogradLeadingDimension(columns: columns)
-        let v = transformedInput.map { $0 + winogradKeptOffset(first: n0, chunk: chunk, geometry: g) } ?? UnsafePointer(scratchV)
         for j in 0..<nb {
             let column = j * tiles.count
-            if transformedInput == nil {
-                winogradInputTransform(
-                    input + (n0 + j) * g.inputImageSize, geometry: g, tiles: tiles, into: scratchV, ld: ld, column: column)
-            }
+            winogradInputTransform(
+                input + (n0 + j) * g.inputImageSize, geometry: g, tiles: tiles, into: v, ld: ld, column: column)
             switch gradOutput {
             case .plane(let gradOutput):
                 winogradGradOutputTransform(
@@ -135,15 +128,15 @@ func winogradConv2dBackward(
         }
         if let gradInput {
             for xi in 0..<16 {
-                // dV[ξ] (C×ld) = U[ξ]ᵀ · dM[ξ], into the scratch V (no longer needed).
+                // dV[ξ] (C×ld) = U[ξ]ᵀ · dM[ξ], over V (no longer needed).
                 gemm(transA: true, m: c, n: columns, k: o, a: u + xi * o * c, lda: c, b: dm + xi * ld, ldb: 16 * ld,
-                     c: scratchV + xi * ld, ldc: 16 * ld)
+                     c: v + xi * ld, ldc: 16 * ld)
             }
             for j in 0..<nb {
                 let image = gradInput + (n0 + j) * g.inputImageSize
                 image.update(repeating: 0, count: g.inputImageSize)
                 winogradGradInputTransform(
-                    scratchV, ld: ld, column: j * tiles.count, geometry: g, tiles: tiles, addingTo: image)
+                    v, ld: ld, column: j * tiles.count, geometry: g, tiles: tiles, addingTo: image)
                 if let mask = gradInputReLUOutput {
                     reluMask(grad: image, output: mask + (n0 + j) * g.inputImageSize, count: g.inputImageSize)
                 }

@@ -8,24 +8,20 @@
 ///
 /// `input` N·C·H·W, `weight` O·C·3·3, `bias` O; writes `pooled` N·O·(OH/2)·(OW/2) and `indices`
 /// (same count), each window's first maximum's offset in its OH×OW plane, as `maxPool2dForward`
-/// gives them. `workspace` as for `conv2dForward`; `transformedInput`, when given, must hold
-/// `conv2dTransformedInputSize(geometry:batch:algorithm: .winograd)` floats; `transformedWeight`
-/// as for `conv2dForward`. Programming errors (precondition): a geometry
-/// Winograd does not support, or an odd output size. Matches
+/// gives them. `workspace` and `transformedWeight` as for `conv2dForward`. Programming errors
+/// (precondition): a geometry Winograd does not support, or an odd output size. Matches
 /// `torch.nn.functional.max_pool2d(relu(conv2d(input, weight, bias, padding)), 2, 2, return_indices=True)`,
 /// with values equal to `conv2dForward(..., algorithm: .winograd)` followed by `maxPool2dForward`.
 public func conv2dReLUMaxPool2x2Forward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
     pooled: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>,
-    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafeMutablePointer<Float>? = nil,
-    transformedWeight: UnsafePointer<Float>? = nil
+    workspace: UnsafeMutablePointer<Float>, transformedWeight: UnsafePointer<Float>? = nil
 ) {
     checkFusedPoolGeometry(g, "conv2dReLUMaxPool2x2Forward")
     winogradConv2dForward(
         input: input, batch: batch, geometry: g, weight: weight, bias: bias, output: nil,
         workspace: workspace, fuseReLU: true, pool: WinogradPoolTarget(output: pooled, indices: indices),
-        transformedInput: transformedInput,
         transformedWeight: transformedWeight)
 }
 
@@ -36,8 +32,7 @@ public func conv2dReLUMaxPool2x2Forward(
 /// `gradPooled`, `pooled` and `indices` are N·O·(OH/2)·(OW/2): the gradient of the pooled output and
 /// what the forward pass wrote. `gradWeight` O·C·3·3 and `gradBias` O are **added to**; `gradInput`,
 /// N·C·H·W, is overwritten (nil to skip it), masked by `gradInputReLUOutput > 0` when that is given;
-/// `workspace`, `transformedInput` and `transformedWeight` as for `conv2dBackward` with
-/// `.winograd`. Programming errors (precondition): as for `conv2dReLUMaxPool2x2Forward`. Matches
+/// `workspace` and `transformedWeight` as for `conv2dBackward` with `.winograd`. Programming errors (precondition): as for `conv2dReLUMaxPool2x2Forward`. Matches
 /// the gradients PyTorch's autograd gives for
 /// `max_pool2d(relu(conv2d(input, weight, bias)), 2, 2)`; equal to `maxPool2dBackward`, then
 /// ReLU's mask, then `conv2dBackward(..., algorithm: .winograd)`, bit for bit but for the order in
@@ -47,15 +42,14 @@ public func conv2dReLUMaxPool2x2Backward(
     gradPooled: UnsafePointer<Float>, pooled: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
     gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>? = nil,
-    workspace: UnsafeMutablePointer<Float>, transformedInput: UnsafePointer<Float>? = nil,
-    transformedWeight: UnsafePointer<Float>? = nil
+    workspace: UnsafeMutablePointer<Float>, transformedWeight: UnsafePointer<Float>? = nil
 ) {
     checkFusedPoolGeometry(g, "conv2dReLUMaxPool2x2Backward")
     winogradConv2dBackward(
         input: input, batch: batch, geometry: g, weight: weight,
         gradOutput: .pool(WinogradPoolGradient(gradient: gradPooled, pooled: pooled, indices: indices)),
         gradWeight: gradWeight, gradBias: gradBias, gradInput: gradInput, gradInputReLUOutput: gradInputReLUOutput,
-        workspace: workspace, transformedInput: transformedInput, transformedWeight: transformedWeight)
+        workspace: workspace, transformedWeight: transformedWeight)
 }
 
 /// The fused convolution + ReLU + pool's programming errors: a geometry Winograd does not support,

@@ -25,21 +25,6 @@ struct WinogradTiles {
 @inline(__always)
 func winogradLeadingDimension(columns: Int) -> Int { columns + 4 }
 
-/// Offset in floats of the chunk beginning at image `first` (a multiple of `chunk`) within kept
-/// transformed input: the chunks' [C][16][ld] blocks lie one after another.
-@inline(__always)
-func winogradKeptOffset(first: Int, chunk: Int, geometry g: Conv2dGeometry) -> Int {
-    let spare = winogradLeadingDimension(columns: 0)
-    return 16 * g.inChannels * (first * WinogradTiles(g).count + first / chunk * spare)
-}
-
-/// Floats of kept transformed input for `batch` images: every chunk's [C][16][ld] block.
-func winogradKeptSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
-    let chunk = winogradChunkSize(geometry: g, batch: batch)
-    let chunks = (batch + chunk - 1) / chunk, spare = winogradLeadingDimension(columns: 0)
-    return 16 * g.inChannels * (batch * WinogradTiles(g).count + chunks * spare)
-}
-
 /// Images per Winograd chunk (one set of 16 GEMMs): the transformed input and output tiles of one
 /// chunk, 16·T·(C + O) floats per image, stay near `budget` floats; at least 1, at most `batch`.
 /// The batch is cut into as few chunks as that allows, as even as whole images allow (16 images
