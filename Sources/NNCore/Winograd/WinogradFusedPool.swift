@@ -61,8 +61,9 @@ private func checkFusedPoolGeometry(_ g: Conv2dGeometry, _ function: String) {
 }
 
 /// Where a fused 2×2 max pool writes: per image O·TY·TX maxima and their offsets in the O×OH×OW
-/// output plane (as `maxPool2dForward` writes them), images one after another.
-struct WinogradPoolTarget {
+/// output plane (as `maxPool2dForward` writes them), images one after another. `package` because
+/// `winogradOutputTransform` takes one.
+package struct WinogradPoolTarget {
     let output: UnsafeMutablePointer<Float>
     let indices: UnsafeMutablePointer<Int32>
 

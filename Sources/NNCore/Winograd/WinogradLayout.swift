@@ -7,12 +7,18 @@
 // spare columns let every transform store four tiles at a time (see `winogradLeadingDimension`).
 // Keeping a channel's 16 rows together keeps the transforms' 16 read or write streams within a few
 // pages; the GEMM for ξ then reads V[·][ξ] and writes M[·][ξ] with a row stride of 16·ld.
+//
+// `WinogradTiles`, `winogradLeadingDimension` and `winogradTransposeTiles` are `package`, as the
+// transforms are: Tests/NNCoreTests/WinogradTests.swift calls them one by one.
 
 /// Tile counts of a Winograd F(2×2, 3×3) convolution: ⌈OH/2⌉ × ⌈OW/2⌉ tiles per image.
-struct WinogradTiles {
-    let rows: Int, columns: Int
-    var count: Int { rows * columns }
-    init(_ g: Conv2dGeometry) {
+package struct WinogradTiles {
+    /// Tile rows ⌈OH/2⌉ and tile columns ⌈OW/2⌉ of one image.
+    package let rows: Int, columns: Int
+    /// Tiles per image, rows · columns.
+    package var count: Int { rows * columns }
+    /// The tiles of the convolution `g`.
+    package init(_ g: Conv2dGeometry) {
         rows = (g.outputHeight + 1) / 2
         columns = (g.outputWidth + 1) / 2
     }
@@ -23,7 +29,7 @@ struct WinogradTiles {
 /// multiple of 4 writes up to 3 values past its end, onto the next row's tiles (written after it)
 /// or, at the chunk's end, onto these spare columns, which the GEMMs never read.
 @inline(__always)
-func winogradLeadingDimension(columns: Int) -> Int { columns + 4 }
+package func winogradLeadingDimension(columns: Int) -> Int { columns + 4 }
 
 /// Images per Winograd chunk (one set of 16 GEMMs): the transformed input and output tiles of one
 /// chunk, 16·T·(C + O) floats per image, stay near `budget` floats; at least 1, at most `batch`.
@@ -116,7 +122,7 @@ func forEachPaddedPlane(
 /// operand: as a `transB` GEMM, OpenBLAS 0.3.21 takes its packed path for the network's conv2,
 /// conv4 and conv5 (its small-matrix kernel takes column-major `tn` only while O·C ≤ 1,200), which
 /// ran 1.3–1.4× slower than `nn` on those shapes.
-func winogradTransposeTiles(
+package func winogradTransposeTiles(
     _ v: UnsafePointer<Float>, rowStride: Int, channels c: Int, columns: Int, into vt: UnsafeMutablePointer<Float>
 ) {
     var c0 = 0

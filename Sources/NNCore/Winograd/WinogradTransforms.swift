@@ -4,6 +4,9 @@
 //   outputs  Y = Aᵀ M A (`winogradOutputTransform`),  dM = A dY Aᵀ (`winogradGradOutputTransform`).
 // The weight transforms work on four kernels at a time, the tile transforms on four tiles at a
 // time (one per SIMD lane). Layouts in WinogradLayout.swift; the drivers in WinogradConv2d.swift.
+// The transforms are `package` so that Tests/NNCoreTests/WinogradTests.swift can compare each with
+// its textbook version (NNTestSupport/NaiveWinograd.swift); `winogradWeightTransform` is reached
+// through the public `winogradTransformWeight`.
 
 // MARK: - Weights
 
@@ -70,7 +73,7 @@ func winogradWeightTransform(
 
 /// gradWeight[o, c] += Gᵀ dU[·][o][c] G, the weight gradient from the Winograd-domain one. Four
 /// kernels at a time, one per SIMD lane, so that dU's 16 rows are read four floats at a time.
-func winogradWeightGradient(
+package func winogradWeightGradient(
     _ du: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, addingTo gradWeight: UnsafeMutablePointer<Float>
 ) {
     let stride = o * c
@@ -118,7 +121,7 @@ func winogradWeightGradient(
 
 /// V[ξ][c][column + t] = (Bᵀ d B)[ξ] for every 4×4 input tile d of one CHW image (zero outside it).
 /// Writes up to 3 columns past the image's last tile (see `winogradLeadingDimension`).
-func winogradInputTransform(
+package func winogradInputTransform(
     _ image: UnsafePointer<Float>, geometry g: Conv2dGeometry, tiles: WinogradTiles,
     into v: UnsafeMutablePointer<Float>, ld: Int, column: Int
 ) {
@@ -160,7 +163,7 @@ func winogradInputTransform(
 /// Output tiles of one image from M: y = Aᵀ m A + bias, optionally ReLU, into the O×OH×OW image;
 /// or, with `pool`, only each tile's maximum and its position (the tiles are the pool's windows).
 /// Reads up to 3 columns past the image's last tile (see `winogradLeadingDimension`).
-func winogradOutputTransform(
+package func winogradOutputTransform(
     _ m: UnsafePointer<Float>, ld: Int, column: Int, geometry g: Conv2dGeometry, tiles: WinogradTiles,
     bias: UnsafePointer<Float>, relu: Bool, into image: UnsafeMutablePointer<Float>?,
     pool: WinogradPoolTarget? = nil
@@ -230,7 +233,7 @@ func winogradOutputTransform(
 /// dM[ξ][o][column + t] = (A dy Aᵀ)[ξ] for every 2×2 tile dy of one image's output gradient
 /// (zero past the output). Writes up to 3 columns past the image's last tile (see
 /// `winogradLeadingDimension`).
-func winogradGradOutputTransform(
+package func winogradGradOutputTransform(
     _ gradOutput: UnsafePointer<Float>, geometry g: Conv2dGeometry, tiles: WinogradTiles,
     into dm: UnsafeMutablePointer<Float>, ld: Int, column: Int
 ) {
@@ -262,7 +265,7 @@ func winogradGradOutputTransform(
 /// gradInput += B dV Bᵀ for every tile of one image (the adjoint of `winogradInputTransform`):
 /// overlapping tiles add up, values that fall on the padding are dropped. Reads up to 3 columns past
 /// the image's last tile (see `winogradLeadingDimension`).
-func winogradGradInputTransform(
+package func winogradGradInputTransform(
     _ dv: UnsafePointer<Float>, ld: Int, column: Int, geometry g: Conv2dGeometry, tiles: WinogradTiles,
     addingTo image: UnsafeMutablePointer<Float>
 ) {
