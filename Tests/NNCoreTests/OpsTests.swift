@@ -330,50 +330,6 @@ func fusedConvPoolBackwardMatchesSeparateOps() {
     #expect(gb != [Float](repeating: 0, count: o))
 }
 
-@Test("Winograd backward from the forward pass's kept input tiles equals recomputing them")
-func winogradKeptInputTiles() {
-    let t = convCases[8]  // 40 images of 16×12×12: several chunks
-    let g = t.geometry
-    let x = randomTensor([t.n, t.c, t.h, t.w], seed: 31)
-    let weight = randomTensor([t.o, t.c, 3, 3], seed: 32)
-    let bias = randomTensor([t.o], seed: 33)
-    let gy = randomTensor([t.n, t.o, g.outputHeight, g.outputWidth], seed: 34)
-    var kept = [Float](repeating: .nan, count: conv2dTransformedInputSize(geometry: g, batch: t.n, algorithm: .winograd))
-    // 10×10 output: 5×5 tiles per image; each chunk's rows hold its tiles and 4 spare columns.
-    let chunk = winogradChunkSize(geometry: g, batch: t.n)
-    let chunks = (t.n + chunk - 1) / chunk
-    #expect(chunks > 1)
-    #expect(kept.count == 16 * t.c * (25 * t.n + 4 * chunks))
-    var workspace = [Float](repeating: 0, count: conv2dWorkspaceSize(geometry: g, batch: t.n))
-    var output = [Float](repeating: 0, count: t.n * g.outputImageSize)
-    func backward(_ kept: UnsafePointer<Float>?) -> [[Float]] {
-        var (gx, gw, gb) = ([Float](repeating: 0, count: x.count), [Float](repeating: 0, count: weight.count), [Float](repeating: 0, count: t.o))
-        conv2dBackward(
-            input: x.scalars, batch: t.n, geometry: g, weight: weight.scalars, gradOutput: gy.scalars,
-            gradWeight: &gw, gradBias: &gb, gradInput: &gx, workspace: &workspace, algorithm: .winograd,
-            transformedInput: kept)
-        return [gx, gw, gb]
-    }
-    conv2dForward(
-        input: x.scalars, batch: t.n, geometry: g, weight: weight.scalars, bias: bias.scalars, output: &output,
-        workspace: &workspace, algorithm: .winograd, transformedInput: &kept)
-    var (offset, first, unfilled) = (0, 0, 0)
-    while first < t.n {
-        let columns = 25 * min(chunk, t.n - first), ld = columns + 4
-        for row in 0..<(16 * t.c) {
-            unfilled += kept[(offset + row * ld)..<(offset + row * ld + columns)].filter(\.isNaN).count
-        }
-        offset += 16 * t.c * ld
-        first += chunk
-    }
-    #expect(offset == kept.count)
-    #expect(unfilled == 0, "forward filled every tile of every chunk")
-    let recomputed = backward(nil)
-    let fromKept = kept.withUnsafeBufferPointer { backward($0.baseAddress!) }
-    #expect(fromKept == recomputed)
-    #expect(output == conv2dForward(input: x, weight: weight, bias: bias, algorithm: .winograd).scalars)
-}
-
 @Test("Winograd's input gradient overwrites what its buffer held and is masked by the ReLU output below",
       arguments: [convCases[6], convCases[7], convCases[8], convCases[9]])
 func winogradGradInputOverwritesAndMasks(_ t: ConvCase) {

@@ -39,14 +39,6 @@ public func conv2dWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
     return max(im2colSize, winogradWorkspaceSize(geometry: g, batch: batch))
 }
 
-/// Floats `conv2dForward` can keep for `conv2dBackward` so the backward pass skips Winograd's input
-/// transform: 16·C·⌈OH/2⌉·⌈OW/2⌉ per image (plus 16·C·4 per chunk of images) with `.winograd`,
-/// 0 with `.im2col` (nothing to keep).
-/// `algorithm` nil means `Conv2dAlgorithm.preferred(for:batch:)`.
-public func conv2dTransformedInputSize(geometry g: Conv2dGeometry, batch: Int, algorithm: Conv2dAlgorithm? = nil) -> Int {
-    (algorithm ?? .preferred(for: g, batch: batch)) == .winograd ? winogradKeptSize(geometry: g, batch: batch) : 0
-}
-
 extension Conv2dGeometry {
     /// True when the kernel covers the whole unpadded input, so the output is 1×1 and the
     /// convolution is a linear layer on the flattened image (the network's conv6).
@@ -83,25 +75,21 @@ private func addBias(_ rows: UnsafeMutablePointer<Float>, channels: Int, count: 
 /// `algorithm` nil picks `Conv2dAlgorithm.preferred(for:batch:)`; one that does not support `g` is a
 /// programming error (precondition). When the kernel covers the whole input (output 1×1), im2col
 /// is skipped: the images are the rows of one GEMM, as in a linear layer. With Winograd, pass
-/// `transformedInput` (`conv2dTransformedInputSize` floats for the same `algorithm`) to keep the
-/// transformed input tiles for `conv2dBackward` on the same batch; im2col ignores it. Pass
-/// `transformedWeight` (from `winogradTransformWeight`, for this `weight`) to skip Winograd's
-/// per-call weight transform; im2col ignores it too.
+/// `transformedWeight` (from `winogradTransformWeight`, for this `weight`) to skip the per-call
+/// weight transform; im2col ignores it.
 /// Matches `torch.nn.functional.conv2d(input, weight, bias, stride, padding)` (then `relu`), dilation 1, groups 1.
 public func conv2dForward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
     output: UnsafeMutablePointer<Float>, workspace: UnsafeMutablePointer<Float>, fuseReLU: Bool = false,
-    algorithm: Conv2dAlgorithm? = nil, transformedInput: UnsafeMutablePointer<Float>? = nil,
-    transformedWeight: UnsafePointer<Float>? = nil
+    algorithm: Conv2dAlgorithm? = nil, transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let algorithm = algorithm ?? .preferred(for: g, batch: batch)
     precondition(algorithm.supports(g), "conv2d: \(algorithm) does not support \(g)")
     if algorithm == .winograd {
         winogradConv2dForward(
             input: input, batch: batch, geometry: g, weight: weight, bias: bias, output: output,
-            workspace: workspace, fuseReLU: fuseReLU, transformedInput: transformedInput,
-            transformedWeight: transformedWeight)
+            workspace: workspace, fuseReLU: fuseReLU, transformedWeight: transformedWeight)
         return
     }
     let (o, p, ckk) = (g.outChannels, g.outputPlane, g.columnRows)
@@ -164,15 +152,14 @@ public func conv2dForward(
 /// fused in. `workspace` as in `conv2dForward`. Matches `torch.nn.grad.conv2d_weight` /
 /// `conv2d_input` (then `threshold_backward`) and PyTorch's bias gradient (sum over N and positions).
 /// `algorithm` as in `conv2dForward`; Winograd's gradients are those of its own forward pass, equal
-/// to the convolution's up to rounding. `transformedInput`: what `conv2dForward` kept for this same
-/// `input`, `batch` and algorithm, or nil to recompute it. `transformedWeight` as in `conv2dForward`.
+/// to the convolution's up to rounding. `transformedWeight` as in `conv2dForward`.
 public func conv2dBackward(
     input: UnsafePointer<Float>, batch: Int, geometry g: Conv2dGeometry,
     weight: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
     gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>,
     gradInput: UnsafeMutablePointer<Float>?, gradInputReLUOutput: UnsafePointer<Float>? = nil,
     workspace: UnsafeMutablePointer<Float>, algorithm: Conv2dAlgorithm? = nil,
-    transformedInput: UnsafePointer<Float>? = nil, transformedWeight: UnsafePointer<Float>? = nil
+    transformedWeight: UnsafePointer<Float>? = nil
 ) {
     let algorithm = algorithm ?? .preferred(for: g, batch: batch)
     precondition(algorithm.supports(g), "conv2d: \(algorithm) does not support \(g)")
@@ -180,8 +167,7 @@ public func conv2dBackward(
         winogradConv2dBackward(
             input: input, batch: batch, geometry: g, weight: weight, gradOutput: .plane(gradOutput),
             gradWeight: gradWeight, gradBias: gradBias, gradInput: gradInput,
-            gradInputReLUOutput: gradInputReLUOutput, workspace: workspace, transformedInput: transformedInput,
-            transformedWeight: transformedWeight)
+            gradInputReLUOutput: gradInputReLUOutput, workspace: workspace, transformedWeight: transformedWeight)
         return
     }
     let (o, p, ckk) = (g.outChannels, g.outputPlane, g.columnRows)
