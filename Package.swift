@@ -2,7 +2,8 @@
 // mnist-adder: a two-input, two-output MNIST network (digit and digit + integer) with its own
 // small training engine on BLAS. Layout: NNCore (tensors, ops, optimizers, safetensors),
 // MNISTData (IDX files and the combined dataset), AdderNet (the network and training),
-// DigitImage (PNG in and out, preprocessing, pictures of a run), mnist-adder (the CLI).
+// DigitImage (PNG in and out, preprocessing, pictures of a run), ONNXProto (ONNX's onnx.proto as
+// Swift, generated once), mnist-adder (the CLI).
 import PackageDescription
 
 
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -46,6 +48,13 @@ let package = Package(
             resources: [.copy("Resources/mnist")]),
         .target(name: "AdderNet", dependencies: ["NNCore", "MNISTData"]),
         .target(name: "DigitImage", dependencies: ["CPNG"]),
+        // onnx.pb.swift is generated from the onnx 1.23.2 wheel's onnx.proto by protoc 3.21.12 and
+        // protoc-gen-swift 1.39.0 with scripts/onnx/generate-proto (Sources/ONNXProto/README.md); the
+        // build does not run protoc.
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]),
         .target(
             name: "AdderServer",
             dependencies: [
