@@ -3,7 +3,7 @@
 // small training engine on BLAS. Layout: NNCore (tensors, ops, optimizers, safetensors),
 // MNISTData (IDX files and the combined dataset), AdderNet (the network and training),
 // DigitImage (PNG in and out, preprocessing, pictures of a run), ONNXProto (ONNX's onnx.proto as
-// Swift, generated once), mnist-adder (the CLI).
+// Swift, generated once), AdderONNX (ONNX export), mnist-adder (the CLI).
 import PackageDescription
 
 
@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "MNISTData", targets: ["MNISTData"]),
         .library(name: "AdderNet", targets: ["AdderNet"]),
         .library(name: "DigitImage", targets: ["DigitImage"]),
+        .library(name: "AdderONNX", targets: ["AdderONNX"]),
         .library(name: "AdderBench", targets: ["AdderBench"]),
         .executable(name: "adder-bench", targets: ["AdderBenchCLI"]),
     ],
@@ -56,6 +57,12 @@ let package = Package(
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["README.md"]),
         .target(
+            name: "AdderONNX",
+            dependencies: [
+                "AdderNet", "MNISTData", "NNCore", "ONNXProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
+        .target(
             name: "AdderServer",
             dependencies: [
                 "MNISTData", "AdderNet", "DigitImage", "NNCore",
@@ -82,6 +89,10 @@ let package = Package(
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "NNCore", "NNTestSupport"]),
         .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
         .testTarget(name: "AdderBenchTests", dependencies: ["AdderBench", "AdderNet"], path: "Benchmarks/AdderBenchTests"),
+        // The exported ONNX file read back, and run in onnxruntime (scripts/onnx/run_onnx.py).
+        .testTarget(
+            name: "AdderONNXTests",
+            dependencies: ["AdderONNX", "ONNXProto", "AdderNet", "MNISTData", "NNCore", "NNTestSupport"]),
         .testTarget(name: "DigitImageTests", dependencies: ["DigitImage"], exclude: ["Fixtures"]),
         // Runs the built mnist-adder binary and joins the modules: PNG files through to predictions.
         .testTarget(
