@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "MNISTAdderCLI",
             dependencies: [
-                "AdderNet", "MNISTData", "DigitImage", "NNCore", "AdderServer",
+                "AdderNet", "MNISTData", "DigitImage", "NNCore", "AdderServer", "AdderONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -97,7 +97,7 @@ let package = Package(
         // Runs the built mnist-adder binary and joins the modules: PNG files through to predictions.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["MNISTAdderCLI", "AdderNet", "MNISTData", "DigitImage", "NNCore", "NNTestSupport"]),
+            dependencies: ["MNISTAdderCLI", "AdderNet", "AdderONNX", "MNISTData", "DigitImage", "NNCore", "NNTestSupport"]),
         .testTarget(
             name: "AdderServerTests",
             dependencies: [
