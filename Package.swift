@@ -2,7 +2,8 @@
 // mnist-adder: a two-input, two-output MNIST network (digit and digit + integer) with its own
 // small training engine on BLAS. Layout: NNCore (tensors, ops, optimizers, safetensors),
 // MNISTData (IDX files and the combined dataset), AdderNet (the network and training),
-// DigitImage (PNG in and out, preprocessing, pictures of a run), mnist-adder (the CLI).
+// DigitImage (PNG in and out, preprocessing, pictures of a run), ONNXProto (ONNX's onnx.proto as
+// Swift, generated once), AdderONNX (ONNX export), mnist-adder (the CLI).
 import PackageDescription
 
 
@@ -15,6 +16,7 @@ let package = Package(
         .library(name: "MNISTData", targets: ["MNISTData"]),
         .library(name: "AdderNet", targets: ["AdderNet"]),
         .library(name: "DigitImage", targets: ["DigitImage"]),
+        .library(name: "AdderONNX", targets: ["AdderONNX"]),
         .library(name: "AdderBench", targets: ["AdderBench"]),
         .executable(name: "adder-bench", targets: ["AdderBenchCLI"]),
     ],
@@ -27,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .systemLibrary(
@@ -53,6 +56,19 @@ let package = Package(
         .target(name: "DigitImage", dependencies: ["CPNG"]),
         // The one inference path of predict and serve: decode, preprocess, normalize, forward, softmax, adder.
         .target(name: "AdderInference", dependencies: ["AdderNet", "DigitImage", "MNISTData", "NNCore"]),
+        // onnx.pb.swift is generated from the onnx 1.23.2 wheel's onnx.proto by protoc 3.21.12 and
+        // protoc-gen-swift 1.39.0 with scripts/onnx/generate-proto (Sources/ONNXProto/README.md); the
+        // build does not run protoc.
+        .target(
+            name: "ONNXProto",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["README.md"]),
+        .target(
+            name: "AdderONNX",
+            dependencies: [
+                "AdderNet", "MNISTData", "NNCore", "ONNXProto",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         .target(
             name: "AdderServer",
             dependencies: [
@@ -69,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "MNISTAdderCLI",
             dependencies: [
-                "AdderNet", "MNISTData", "DigitImage", "NNCore", "AdderServer", "AdderInference",
+                "AdderNet", "MNISTData", "DigitImage", "NNCore", "AdderServer", "AdderInference", "AdderONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -89,10 +105,14 @@ let package = Package(
         .testTarget(name: "AdderBenchTests", dependencies: ["AdderBench", "AdderNet"], path: "Benchmarks/AdderBenchTests"),
         // CZlib: the tests deflate their own large PNGs row by row (StreamedPNG).
         .testTarget(name: "DigitImageTests", dependencies: ["DigitImage", "CZlib"], exclude: ["Fixtures"]),
+        // The exported ONNX file read back, and run in onnxruntime (scripts/onnx/run_onnx.py).
+        .testTarget(
+            name: "AdderONNXTests",
+            dependencies: ["AdderONNX", "ONNXProto", "AdderNet", "MNISTData", "NNCore", "NNTestSupport"]),
         // Runs the built mnist-adder binary and joins the modules: PNG files through to predictions.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["MNISTAdderCLI", "AdderNet", "MNISTData", "DigitImage", "NNCore", "NNTestSupport"]),
+            dependencies: ["MNISTAdderCLI", "AdderNet", "AdderONNX", "MNISTData", "DigitImage", "NNCore", "NNTestSupport"]),
         .testTarget(
             name: "AdderServerTests",
             dependencies: [

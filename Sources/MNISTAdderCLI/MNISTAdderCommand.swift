@@ -1,5 +1,5 @@
 // `mnist-adder`: train the two-input network, evaluate a checkpoint, predict a user's digit,
-// draw a run's pictures, fetch MNIST, serve a drawing page.
+// draw a run's pictures, fetch MNIST, serve a drawing page, export to ONNX.
 import ArgumentParser
 import NNCore
 #if canImport(Glibc)
@@ -38,6 +38,6 @@ struct MNISTAdderCommand: AsyncParsableCommand {
         abstract: "Reads an MNIST digit and adds an integer to it: a CNN classifies, a tiny linear net adds.",
         subcommands: [
             TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ReportCommand.self,
-            SummaryCommand.self, DownloadCommand.self, ServeCommand.self,
+            SummaryCommand.self, DownloadCommand.self, ServeCommand.self, ExportCommand.self,
         ])
 }

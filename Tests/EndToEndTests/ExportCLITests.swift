@@ -1,0 +1,40 @@
+// `mnist-adder export` as a user runs it: the file it writes from a run folder, and one line for an
+// output it must not write.
+import AdderNet
+import AdderONNX
+import Foundation
+import NNCore
+import Testing
+
+@Test("export writes the exporter's bytes for the run folder's checkpoint, with the run's seed and epoch")
+func exportRunFolder() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let network = AdderNetwork(.seedBN, seed: 4)
+    let checkpoint = folder.appendingPathComponent(Trainer.FileName.model)
+    try Checkpoint.save(network, metadata: ["format": Checkpoint.formatName, "seed": "4", "epoch": "2", "plan": "x"], to: checkpoint)
+    let output = folder.appendingPathComponent("model.onnx")
+    let r = try runCLI(["export", "--checkpoint", folder.path, "--output", output.path])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("Wrote \(output.path): network seed-bn, 100749 parameters, ONNX opset 17"), "\(r.stdout)")
+    let written = try [UInt8](Data(contentsOf: output))
+    #expect(written == (try ONNXExport.serialized(network, metadata: ["seed": "4", "epoch": "2"])))
+}
+
+@Test("export refuses an output it must not write, in one line naming it", arguments: [
+    (["--output", "FOLDER"], "--output FOLDER is a folder, expected a file such as FOLDER/model.onnx"),
+    (["--output", "FOLDER/missing/model.onnx"], "the folder FOLDER/missing does not exist, expected an existing folder"),
+    (["--output", "FOLDER/model.safetensors"], "is the checkpoint being exported, expected another file"),
+    ([], "Missing expected argument '--output <output>'"),
+])
+func exportRefuses(arguments: [String], message: String) throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    try Checkpoint.save(AdderNetwork(seed: 1), to: folder.appendingPathComponent(Trainer.FileName.model))
+    let r = try runCLI(["export", "--checkpoint", folder.path] + arguments.map { $0.replacingOccurrences(of: "FOLDER", with: folder.path) })
+    #expect(r.status != 0)
+    #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
+    #expect(r.stderr.contains(message.replacingOccurrences(of: "FOLDER", with: folder.path)), "stderr: \(r.stderr)")
+    let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+    #expect(left == [Trainer.FileName.model], "nothing else written: \(left)")
+}
