@@ -380,6 +380,9 @@ func chunksAreEven() {
 
 @Test("a workspace sized for a batch serves a smaller batch whose chunks are larger", arguments: Conv2dAlgorithm.allCases)
 func workspaceCoversSmallerBatches(_ algorithm: Conv2dAlgorithm) {
+    // Bit-for-bit comparisons need one BLAS thread count for both runs: an AdderEngine made by a test
+    // running at the same time sets it to 1 (its workers are the parallelism), so set it first.
+    BLASThreads.set(1)
     let g = networkWinogradGeometries[4]  // conv5: 16 images run as 8 + 8, 14 (Winograd) or 9 (im2col) as one chunk
     let n = algorithm == .winograd ? 14 : 9
     #expect(algorithm == .winograd ? winogradChunkSize(geometry: g, batch: n) == n : conv2dChunkSize(geometry: g, batch: n) == n)
