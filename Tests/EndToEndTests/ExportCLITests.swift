@@ -11,7 +11,7 @@ func exportRunFolder() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let network = AdderNetwork(.seedBN, seed: 4)
-    let checkpoint = folder.appendingPathComponent(Trainer.FileName.model)
+    let checkpoint = RunFolder(folder).model
     try Checkpoint.save(network, metadata: ["format": Checkpoint.formatName, "seed": "4", "epoch": "2", "plan": "x"], to: checkpoint)
     let output = folder.appendingPathComponent("model.onnx")
     let r = try runCLI(["export", "--checkpoint", folder.path, "--output", output.path])
@@ -30,11 +30,11 @@ func exportRunFolder() throws {
 func exportRefuses(arguments: [String], message: String) throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
-    try Checkpoint.save(AdderNetwork(seed: 1), to: folder.appendingPathComponent(Trainer.FileName.model))
+    try Checkpoint.save(AdderNetwork(seed: 1), to: RunFolder(folder).model)
     let r = try runCLI(["export", "--checkpoint", folder.path] + arguments.map { $0.replacingOccurrences(of: "FOLDER", with: folder.path) })
     #expect(r.status != 0)
     #expect(r.stderr.split(separator: "\n").count == 1, "stderr: \(r.stderr)")
     #expect(r.stderr.contains(message.replacingOccurrences(of: "FOLDER", with: folder.path)), "stderr: \(r.stderr)")
     let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
-    #expect(left == [Trainer.FileName.model], "nothing else written: \(left)")
+    #expect(left == [RunFolder.modelFile], "nothing else written: \(left)")
 }
