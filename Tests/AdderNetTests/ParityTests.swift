@@ -191,7 +191,7 @@ func checkpointErrorMessages() {
     #expect(text.contains("training-state"), "\(text)")
     let wrapped = CheckpointError.unexpectedKeys(["module.conv1.weight"]).description
     #expect(wrapped == "checkpoint has 1 unexpected key(s): module.conv1.weight; "
-        + "expected the keys without the prefix 'module.', such as input1.weight", "\(wrapped)")
+        + "expected the keys without the prefix 'module.', such as conv1.weight", "\(wrapped)")
     #expect(CheckpointError.unexpectedKeys(["fc.weight"]).description == "checkpoint has 1 unexpected key(s): fc.weight")
     #expect(CheckpointError.missingKeys(ModelDescription.seed.parameterNames).description.hasSuffix(
         "and 16 more (the file holds none of this network's tensors)"))
