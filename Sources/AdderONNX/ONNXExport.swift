@@ -14,9 +14,9 @@ import SwiftProtobuf
 /// The model has two float32 inputs, `image` (N, 1, 28, 28), already normalized as in training
 /// (`(x / 255 − 0.1307) / 0.3081` per pixel), and `addend` (N, 1); and two float32 outputs, `logits`
 /// (N, 10), before softmax, and `sum` (N, 1), the adder applied to (argmax of the logits, addend).
-/// N is a symbolic dimension. Matches what `AdderEngine.forward` computes and what
-/// `torch.onnx.export` of the network's PyTorch module in `eval()` mode would describe, with the
-/// weights as initializers named by their `state_dict` keys.
+/// N is a symbolic dimension. Matches `AdderEngine.forward` (evaluation mode; checked against
+/// onnxruntime in Tests/AdderONNXTests); the CNN's layers are the operators `torch.onnx.export` writes
+/// for them in `eval()` mode, and the weights are initializers named by their `state_dict` keys.
 public enum ONNXExport {
     /// The ai.onnx operator set the graph uses.
     public static let opsetVersion = 17
