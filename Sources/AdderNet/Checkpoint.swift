@@ -40,14 +40,23 @@ public enum Checkpoint {
     public static func load(contentsOf url: URL) throws -> (network: AdderNetwork, metadata: [String: String]) {
         let file = try SafetensorsFile(contentsOf: url)
         let model = try description(of: file)
+        guard model.inputShape == [1, AdderNetwork.imageSize, AdderNetwork.imageSize] else {
+            throw ModelDescriptionError.wrongOutput(
+                part: "description's input", expected: "[1, 28, 28] (MNIST images)", found: model.inputShape)
+        }
         let entries = model.stateEntries
         let keys = Set(entries.map(\.key))
         let extra = file.names.filter { !keys.contains($0) }.sorted()
         guard extra.isEmpty else { throw CheckpointError.unexpectedKeys(extra) }
-        let missing = entries.map(\.key).filter { !file.names.contains($0) }
+        // num_batches_tracked may be absent, as PyTorch's BatchNorm2d accepts (it starts from 0 then).
+        let missing = entries.filter { !file.names.contains($0.key) && !$0.isInt64 }.map(\.key)
         guard missing.isEmpty else { throw CheckpointError.missingKeys(missing) }
         var state: [String: Tensor] = [:]
         for entry in entries {
+            guard file.names.contains(entry.key) else {
+                state[entry.key] = Tensor(shape: entry.shape)
+                continue
+            }
             let found = try file.entry(entry.key)
             let scalarAsVector = entry.shape.isEmpty && found.shape == [1]
             guard found.shape == entry.shape || scalarAsVector else {

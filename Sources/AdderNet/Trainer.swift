@@ -113,6 +113,9 @@ public final class Trainer {
         return (optimizer, schedule)
     }
 
+    /// Images in a full training batch: the batch size, or the whole training set when that is smaller.
+    public var trainingBatch: Int { max(1, min(options.batchSize, trainSet.count)) }
+
     /// Epochs already finished (after a resume, the epoch it continues from).
     public var completedEpochs: Int { history.count }
 
@@ -212,7 +215,7 @@ public final class Trainer {
             "options": try jsonString(options),
             "seed": String(options.seed),
             Checkpoint.modelKey: try network.model.jsonString(),
-            "plan": try engine.plan(for: network.model, batch: options.batchSize, mode: .training).choicesText,
+            "plan": try engine.plan(for: network.model, batch: trainingBatch, mode: .training).choicesText,
         ]
         if let last = history.last { metadata["metrics"] = try jsonString(last) }
         return metadata

@@ -19,10 +19,10 @@ struct SummaryCommand: ParsableCommand {
     @Flag(help: "Print the execution plan the engine compiles for the network.")
     var plan = false
 
-    @Option(help: "The plan's batch size.")
+    @Option(parsing: .unconditional, help: "The plan's batch size.")
     var batchSize = TrainingOptions().batchSize
 
-    @Option(help: "The plan's worker threads (0: one per core).")
+    @Option(parsing: .unconditional, help: "The plan's worker threads (0: one per core).")
     var threads = 0
 
     @Flag(help: "The plan for evaluation and prediction (forward only) instead of training.")
@@ -49,8 +49,9 @@ struct SummaryCommand: ParsableCommand {
         print("")
         print(description.parameterTable)
         if plan {
-            let engine = AdderEngine(threads: threads)
-            let compiled = try engine.plan(for: description, batch: batchSize, mode: inference ? .inference : .training)
+            let compiled = try ExecutionPlan(
+                model: description, batch: batchSize, threads: threads > 0 ? threads : AdderEngine(threads: 0).threads,
+                pieceSize: AdderEngine.defaultPieceSize, mode: inference ? .inference : .training)
             print("")
             print(compiled.table)
         }

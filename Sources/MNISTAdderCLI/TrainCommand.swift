@@ -73,7 +73,8 @@ struct TrainCommand: ParsableCommand {
         print("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
               + "\(o.epochs) epochs, batch \(o.batchSize), \(o.optimizer.rawValue) \(o.schedule.rawValue) "
               + "lr \(o.learningRate), seed \(o.seed), \(trainer.engine.threads) threads, integers \(o.addendRange)")
-        print("Plan: " + (try trainer.engine.plan(for: trainer.network.model, batch: o.batchSize, mode: .training).choicesText))
+        let measured = o.algorithms.isEmpty ? "" : " (measured on this machine)"
+        print("Plan\(measured): " + (try trainer.engine.plan(for: trainer.network.model, batch: trainer.trainingBatch, mode: .training).choicesText))
         print("epoch   loss    train class  train add   test class  test add   seconds")
         let progress = ProgressBar(enabled: standardErrorIsTerminal)
         try trainer.run(outputDirectory: outputDirectory) { event in

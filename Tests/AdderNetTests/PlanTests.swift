@@ -97,3 +97,13 @@ func inferencePlanReusesMemory() throws {
         #expect(inference.layout.byteCount < training.layout.byteCount, "\(model.name)")
     }
 }
+
+@Test("a batch outside 1...2²⁰ is refused in one line, before anything is allocated")
+func planRefusesBatchesOutOfRange() {
+    for batch in [0, -3, ExecutionPlan.maximumBatch + 1, Int.max] {
+        #expect(throws: PlanError.batchOutOfRange(batch, maximum: ExecutionPlan.maximumBatch)) {
+            try ExecutionPlan(model: .seed, batch: batch, threads: 2, pieceSize: 16, mode: .training)
+        }
+    }
+    #expect(PlanError.batchOutOfRange(0, maximum: 8).description == "batch size 0 is out of range, expected 1...8")
+}

@@ -136,6 +136,10 @@ public final class AdderEngine: @unchecked Sendable {
         if let runtime = runtimes[key], runtime.plan.model == model { return runtime }
         let plan = try ExecutionPlan(
             model: model, batch: batch, threads: threads, pieceSize: pieceSize, mode: mode, algorithms: algorithms)
+        let available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        guard plan.memoryBytes <= available / 2 else {
+            throw PlanError.tooLarge(batch: batch, bytes: plan.memoryBytes, available: available)
+        }
         let runtime = PlanRuntime(plan: plan)
         runtimes[key] = runtime
         return runtime

@@ -54,18 +54,19 @@ extension ExecutionPlan {
             row.enumerated().map { c, text in
                 let pad = String(repeating: " ", count: widths[c] - text.count)
                 return c == 0 || c == 4 || c == 5 ? pad + text : text + pad
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+            }.joined(separator: "  ").replacingOccurrences(of: " +$", with: "", options: .regularExpression)
         }
         lines.append(format(header))
         lines += rows.map(format)
         let totalMACs = steps.reduce(0) { $0 + $1.forwardMACs } * batch
         let directMACs = steps.reduce(0) { $0 + $1.directMACs } * batch
         lines.append("")
-        lines.append(String(format: "Forward: %.1f MFLOP as computed, %.1f MFLOP as direct convolutions; backward about twice that.",
-                            Double(2 * totalMACs) / 1e6, Double(2 * directMACs) / 1e6))
-        lines.append(String(format: "Arena: %.2f MiB per %@ (%d buffers), %d arena(s).",
+        lines.append(String(format: "Forward: %.1f MFLOP as computed, %.1f MFLOP as direct convolutions%@.",
+                            Double(2 * totalMACs) / 1e6, Double(2 * directMACs) / 1e6,
+                            mode == .training ? "; backward about twice that" : ""))
+        lines.append(String(format: "Arena: %.2f MiB per %@ (%d buffers), %d arena(s); %.1f MiB in all.",
                             Double(layout.byteCount) / 1_048_576, meetsPerBatch ? "piece" : "worker",
-                            buffers.count - 1, arenaCount))
+                            buffers.count - 1, arenaCount, Double(memoryBytes) / 1_048_576))
         return lines.joined(separator: "\n")
     }
 }

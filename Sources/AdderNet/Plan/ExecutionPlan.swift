@@ -59,7 +59,8 @@ public struct ExecutionPlan: Sendable {
         cpu: CPUKind = .current, algorithms: [String: Conv2dAlgorithm] = [:]
     ) throws {
         try model.validate()
-        precondition(batch >= 1 && threads >= 1 && pieceSize >= 1, "plan needs a positive batch, thread count and piece size")
+        guard (1...Self.maximumBatch).contains(batch) else { throw PlanError.batchOutOfRange(batch, maximum: Self.maximumBatch) }
+        precondition(threads >= 1 && pieceSize >= 1, "plan needs a positive thread count and piece size")
         let shapes = try model.activationShapes()
         self.model = model
         self.batch = batch
@@ -75,6 +76,16 @@ public struct ExecutionPlan: Sendable {
         self.steps = builder.steps
         self.buffers = builder.buffers
         self.layout = ArenaLayout(builder.buffers)
+    }
+
+    /// The largest batch a plan is made for: 2²⁰ images (beyond it sizes no longer fit in memory).
+    public static let maximumBatch = 1 << 20
+
+    /// Bytes the engine allocates to run this plan: every arena, the pieces' gradient slots and
+    /// the Winograd-transformed weights (an estimate within a few KiB).
+    public var memoryBytes: Int {
+        let slots = mode == .training ? pieces.count * model.parameterCount * MemoryLayout<Float>.stride : 0
+        return arenaCount * layout.byteCount + slots
     }
 
     /// Byte offset of buffer `index` in a piece's arena.
@@ -289,6 +300,25 @@ struct PlanBuilder {
             }
             gradCurrent = step.gradInput
             steps[k] = step
+        }
+    }
+}
+
+/// A plan that cannot be made.
+public enum PlanError: Error, Equatable, CustomStringConvertible {
+    /// The batch is not in 1...`maximum`.
+    case batchOutOfRange(Int, maximum: Int)
+    /// Running the plan needs more memory than this machine has.
+    case tooLarge(batch: Int, bytes: Int, available: Int)
+
+    /// One line naming the batch, the expected and the found value.
+    public var description: String {
+        switch self {
+        case let .batchOutOfRange(batch, maximum):
+            "batch size \(batch) is out of range, expected 1...\(maximum)"
+        case let .tooLarge(batch, bytes, available):
+            "a batch of \(batch) needs \(bytes >> 20) MiB of buffers, expected at most half of this machine's "
+                + "\(available >> 20) MiB: use a smaller --batch-size"
         }
     }
 }
