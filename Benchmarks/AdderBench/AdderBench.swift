@@ -183,16 +183,17 @@ public enum AdderBench {
     /// sgemm on 512×512×512 (one core, then one call per worker at once) and on the three GEMMs
     /// conv2 makes per column chunk (forward, gradWeight, gradInput) for the engine's pieces of `batch`.
     public static func measureGemm(workers: Int, batch: Int, samples: Int) -> [GemmFigures] {
-        let conv2 = (convLayers.first(where: \.fusesPool) ?? convLayers[0]).geometry
+        let pooled = convLayers.first(where: \.fusesPool) ?? convLayers[0]
+        let conv2 = pooled.geometry
         let slice = pieceSizes(batch).max() ?? batch
         let ld = conv2dChunkSize(geometry: conv2, batch: slice) * conv2.outputPlane
         let (o, ckk) = (conv2.outChannels, conv2.columnRows)
         let shapes: [(String, Int, Int, Int, Bool, Bool, Int)] = [
             ("512x512x512", 512, 512, 512, false, false, 1),
             ("512x512x512", 512, 512, 512, false, false, workers),
-            ("conv2.forward", o, ld, ckk, false, false, workers),
-            ("conv2.gradWeight", o, ckk, ld, false, true, workers),
-            ("conv2.gradInput", ckk, ld, o, true, false, workers),
+            ("\(pooled.name).forward", o, ld, ckk, false, false, workers),
+            ("\(pooled.name).gradWeight", o, ckk, ld, false, true, workers),
+            ("\(pooled.name).gradInput", ckk, ld, o, true, false, workers),
         ] + winogradShapes(conv2, slice: slice, workers: workers)
         return shapes.map { name, m, n, k, transA, transB, concurrent in
             let workload = GemmWorkload(m: m, n: n, k: k, transA: transA, transB: transB, concurrent: concurrent)

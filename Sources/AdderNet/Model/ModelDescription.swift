@@ -30,12 +30,6 @@ public struct ModelDescription: Sendable, Equatable, Codable {
         self.adder = adder
     }
 
-    /// The seed's adder: `input2` Linear(2, 5) → `layer1` Linear(5, 5) → `out2` Linear(5, 1), no
-    /// activation. Every network of this program uses it.
-    public static let standardAdder = [
-        Linear("input2", 2, 5), Linear("layer1", 5, 5), Linear("out2", 5, 1),
-    ]
-
     enum CodingKeys: String, CodingKey { case name, inputShape = "input_shape", layers, adder }
 }
 
