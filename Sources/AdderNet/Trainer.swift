@@ -59,9 +59,12 @@ public final class Trainer {
 
     /// Sets up a fresh run: weights from `options.seed`, optimizer and schedule as the options say.
     /// Throws `TrainingError.invalidOption` for a bad setting, or when `dropLast` with a batch larger
-    /// than the training set would leave an epoch without a step.
+    /// than the training set would leave an epoch without a step; `TrainingError.emptyDataset` when
+    /// either set holds no images.
     public init(options: TrainingOptions, trainSet: AdderDataset, testSet: AdderDataset) throws {
         try options.validate()
+        guard trainSet.count > 0 else { throw TrainingError.emptyDataset(split: "training") }
+        guard testSet.count > 0 else { throw TrainingError.emptyDataset(split: "test") }
         guard Self.batchesPerEpoch(count: trainSet.count, options: options) >= 1 else {
             throw TrainingError.invalidOption(
                 name: "batch-size", expected: "at most the \(trainSet.count) training images with --drop-last",
@@ -153,7 +156,7 @@ public final class Trainer {
             let result = try engine.step(
                 network, images: batch.images, addends: batch.addends, labels: batch.labels,
                 weights: options.lossWeights, dropout: DropoutContext(seed: options.seed, step: optimizer.stepCount))
-            guard result.loss.isFinite else { throw TrainingError.diverged(epoch: epoch, batch: done + 1) }
+            guard result.loss.isFinite else { throw try divergence(result, batch: batch, epoch: epoch, number: done + 1) }
             optimizer.step(parameters: &network.parameters, gradients: result.gradients)
             network.buffers = result.buffers
             let n = Double(batch.count)
@@ -180,6 +183,18 @@ public final class Trainer {
             testClassificationAccuracy: test.classificationAccuracy, testAdditionAccuracy: test.additionAccuracy,
             trainSeconds: trainSeconds, testSeconds: Date().timeIntervalSince(testStart), dataSeconds: dataSeconds,
             learningRate: Double(optimizer.parameterGroups.first?.learningRate ?? 0))
+    }
+
+    /// The error for a step whose loss is not finite: the batch runs again step by step (with the
+    /// same dropout masks) to name the layer where the first non-finite value appeared.
+    private func divergence(_ result: StepResult, batch: AdderBatch, epoch: Int, number: Int) throws -> TrainingError {
+        let found = try engine.firstNonFiniteStep(
+            network, images: batch.images, mode: .training,
+            dropout: DropoutContext(seed: options.seed, step: optimizer.stepCount))
+        let layer = found?.layer
+            ?? (!result.forward.sums.scalars.allSatisfy(\.isFinite) ? "adder"
+                : !result.crossEntropy.isFinite ? "cross-entropy" : "MSE")
+        return TrainingError.diverged(epoch: epoch, batch: number, layer: layer)
     }
 
     // MARK: - Checkpoints
