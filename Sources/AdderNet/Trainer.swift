@@ -200,7 +200,9 @@ public final class Trainer {
     // MARK: - Checkpoints
 
     /// Writes the model, the training state and the history into `directory` (created if missing).
-    /// Each file is replaced atomically. Throws `TrainingError.cannotWrite` or `SafetensorsError`.
+    /// The files are replaced all together or not at all (`FileSetWriter`): on a full disk or a
+    /// read-only folder the previous epoch's files stay whole. Throws `TrainingError.cannotWrite`
+    /// naming the file and the system's reason, or `SafetensorsError`.
     public func save(to directory: URL) throws {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -214,10 +216,13 @@ public final class Trainer {
         var stateMetadata = metadata
         stateMetadata["history"] = try jsonString(history)
         let folder = RunFolder(directory)
-        try Safetensors.write(state, metadata: stateMetadata, to: folder.trainingState)
-        try Checkpoint.save(network, metadata: metadata, to: folder.model)
-        try writeAtomically(Data(try jsonString(history).utf8), to: folder.historyJSON)
-        try writeAtomically(Data(Self.csv(history).utf8), to: folder.historyCSV)
+        // All four files or none: a full disk or a read-only folder keeps the last epoch's set whole.
+        try FileSetWriter.write([
+            (folder.trainingState, try Safetensors.encode(state, metadata: stateMetadata)),
+            (folder.model, try Checkpoint.encode(network, metadata: metadata)),
+            (folder.historyJSON, Array(try jsonString(history).utf8)),
+            (folder.historyCSV, Array(Self.csv(history).utf8)),
+        ])
     }
 
     private func checkpointMetadata() throws -> [String: String] {
@@ -295,12 +300,4 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
-}
-
-func writeAtomically(_ data: Data, to url: URL) throws {
-    do {
-        try data.write(to: url, options: .atomic)
-    } catch {
-        throw TrainingError.cannotWrite(path: url.path, reason: error.localizedDescription)
-    }
 }
