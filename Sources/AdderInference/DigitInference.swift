@@ -23,16 +23,6 @@ public struct DigitPrediction: Sendable, Equatable {
     public var roundedSum: Int
 }
 
-/// A forward pass that gave NaN or infinity: the weights are not usable for this input.
-public struct NonFiniteOutputError: Error, Equatable, CustomStringConvertible {
-    /// The index of the image (in the call) whose logits or sum are not finite.
-    public var image: Int
-    /// One line naming the image.
-    public var description: String {
-        "the network's output for image \(image) is not finite (NaN or infinity), expected finite logits and sum"
-    }
-}
-
 /// The steps from a person's image to a prediction.
 public enum DigitInference {
     /// Decodes a PNG and prepares it as MNIST's digits were (`DigitPreprocessor.mnistPixels`): the
@@ -49,22 +39,22 @@ public enum DigitInference {
     /// The predictions for 28×28 images of MNIST pixels (0 background, 255 ink, row-major), one
     /// integer each: normalized as in training ((x/255 − 0.1307)/0.3081), the network in evaluation
     /// mode, softmax of the logits, the adder on (argmax, integer). Matches the seed's
-    /// `model.eval(); model(x1, x2)` followed by `softmax(logits, 1)`. Throws `NonFiniteOutputError`
-    /// when a logit or a sum is NaN or infinite (or a sum beyond ±2³⁰, where rounding means nothing).
+    /// `model.eval(); model(x1, x2)` followed by `softmax(logits, 1)`. Throws `NonFiniteForwardError`,
+    /// naming the layer where the first non-finite value appeared, when a logit or a sum is NaN or
+    /// infinite (or a sum beyond ±2³⁰, where rounding means nothing).
     public static func predict(
         _ images: [[UInt8]], addends: [Int], network: AdderNetwork, engine: AdderEngine
     ) throws -> [DigitPrediction] {
         precondition(images.count == addends.count, "one addend per image")
         guard !images.isEmpty else { return [] }
-        let out = engine.forward(network, images: MNISTNormalization.images(images.flatMap { $0 }), addends: addends)
+        let input = MNISTNormalization.images(images.flatMap { $0 })
+        let out = engine.forward(network, images: input, addends: addends)
+        try engine.checkFinite(out, network: network, images: input, addends: addends)
         let probabilities = softmax(out.logits).scalars
         let classes = AdderNetwork.classes
-        return try images.indices.map { i in
+        return images.indices.map { i in
             let logits = Array(out.logits.scalars[(i * classes)..<((i + 1) * classes)])
             let sum = out.sums.scalars[i]
-            guard logits.allSatisfy(\.isFinite), sum.isFinite, abs(sum) < Float(1 << 30) else {
-                throw NonFiniteOutputError(image: i)
-            }
             return DigitPrediction(
                 digit: out.digits[i], probabilities: Array(probabilities[(i * classes)..<((i + 1) * classes)]),
                 logits: logits, addend: addends[i], sum: sum, roundedSum: roundedSum(sum))

@@ -16,6 +16,12 @@ public enum Checkpoint {
     /// PyTorch keeps it), the model description and `metadata` to `url`, atomically.
     /// Throws `SafetensorsError.writeFailed` naming the file.
     public static func save(_ network: AdderNetwork, metadata: [String: String] = [:], to url: URL) throws {
+        try Safetensors.writeAtomically(encode(network, metadata: metadata), to: url)
+    }
+
+    /// The bytes `save` writes: the network's state dict and `metadata` plus its description, as a
+    /// safetensors file. Throws `SafetensorsError` for a metadata key or tensor name it cannot hold.
+    public static func encode(_ network: AdderNetwork, metadata: [String: String] = [:]) throws -> [UInt8] {
         var floats = network.stateDict
         var int64: [String: [Int64]] = [:], shapes: [String: [Int]] = [:]
         for entry in network.model.stateEntries where entry.isInt64 {
@@ -24,7 +30,7 @@ public enum Checkpoint {
         }
         var metadata = metadata
         metadata[modelKey] = try network.model.jsonString()
-        try Safetensors.write(floats, int64: int64, int64Shapes: shapes, metadata: metadata, to: url)
+        return try Safetensors.encode(floats, int64: int64, int64Shapes: shapes, metadata: metadata)
     }
 
     /// Reads a checkpoint written by this program or by PyTorch for one of the built-in networks.

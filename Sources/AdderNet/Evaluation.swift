@@ -32,14 +32,29 @@ public struct Evaluation: Codable, Sendable, Equatable {
     }
 }
 
+/// A dataset with no items, where a metric needs at least one.
+public struct EmptyDatasetError: Error, Equatable, CustomStringConvertible {
+    /// What was empty, e.g. "test set".
+    public var name: String
+    /// An error naming the empty dataset.
+    public init(name: String) { self.name = name }
+    /// One line naming the dataset, the expected and the found count.
+    public var description: String {
+        "the \(name) is empty (0 images), expected at least 1 image to evaluate"
+    }
+}
+
 /// Runs the network over `dataset` in order, in batches of `batchSize`, and gathers its metrics.
 ///
 /// The accuracies divide by the number of items seen (a last partial batch counts its true size).
-/// Throws `ShapeError` only if the dataset holds a label outside 0...9 (it cannot after loading).
+/// Throws `EmptyDatasetError` for a dataset without items, `NonFiniteForwardError` (naming the layer)
+/// when a batch's logits, sums or losses are NaN or infinite, and `ShapeError` only if the dataset
+/// holds a label outside 0...9 (it cannot after loading).
 /// Matches the seed's test loop, without its division by batches × batch size.
 public func evaluate(
     _ network: AdderNetwork, on dataset: AdderDataset, engine: AdderEngine, batchSize: Int = 1000
 ) throws -> Evaluation {
+    guard dataset.count > 0 else { throw EmptyDatasetError(name: "test set") }
     var confusion = [[Int]](repeating: [Int](repeating: 0, count: AdderNetwork.classes), count: AdderNetwork.classes)
     var addition = AccuracyMeter()
     var ceTotal = 0.0, mseTotal = 0.0
@@ -48,9 +63,12 @@ public func evaluate(
     predicted.reserveCapacity(dataset.count)
     for batch in try dataset.batches(batchSize: batchSize, shuffle: false) {
         let out = engine.forward(network, images: batch.images, addends: batch.addends)
+        try engine.checkFinite(out, network: network, images: batch.images, addends: batch.addends)
         let ce = try crossEntropy(logits: out.logits, targets: batch.labels)
         let targets = Tensor(shape: [batch.count], scalars: batch.sums.map(Float.init))
         let m = try mse(predictions: out.sums, targets: targets)
+        guard ce.loss.isFinite else { throw NonFiniteForwardError(layer: "cross-entropy", value: ce.loss) }
+        guard m.loss.isFinite else { throw NonFiniteForwardError(layer: "MSE", value: m.loss) }
         ceTotal += Double(ce.loss) * Double(batch.count)
         mseTotal += Double(m.loss) * Double(batch.count)
         addition.update(predictions: out.sums.scalars.map(roundedSum), targets: batch.sums)

@@ -59,9 +59,12 @@ public final class Trainer {
 
     /// Sets up a fresh run: weights from `options.seed`, optimizer and schedule as the options say.
     /// Throws `TrainingError.invalidOption` for a bad setting, or when `dropLast` with a batch larger
-    /// than the training set would leave an epoch without a step.
+    /// than the training set would leave an epoch without a step; `TrainingError.emptyDataset` when
+    /// either set holds no images.
     public init(options: TrainingOptions, trainSet: AdderDataset, testSet: AdderDataset) throws {
         try options.validate()
+        guard trainSet.count > 0 else { throw TrainingError.emptyDataset(split: "training") }
+        guard testSet.count > 0 else { throw TrainingError.emptyDataset(split: "test") }
         guard Self.batchesPerEpoch(count: trainSet.count, options: options) >= 1 else {
             throw TrainingError.invalidOption(
                 name: "batch-size", expected: "at most the \(trainSet.count) training images with --drop-last",
@@ -156,7 +159,7 @@ public final class Trainer {
             let result = try engine.step(
                 network, images: batch.images, addends: batch.addends, labels: batch.labels,
                 weights: options.lossWeights, dropout: DropoutContext(seed: options.seed, step: optimizer.stepCount))
-            guard result.loss.isFinite else { throw TrainingError.diverged(epoch: epoch, batch: done + 1) }
+            guard result.loss.isFinite else { throw try divergence(result, batch: batch, epoch: epoch, number: done + 1) }
             optimizer.step(parameters: &network.parameters, gradients: result.gradients)
             network.buffers = result.buffers
             let n = Double(batch.count)
@@ -185,10 +188,24 @@ public final class Trainer {
             learningRate: Double(optimizer.parameterGroups.first?.learningRate ?? 0))
     }
 
+    /// The error for a step whose loss is not finite: the batch runs again step by step (with the
+    /// same dropout masks) to name the layer where the first non-finite value appeared.
+    private func divergence(_ result: StepResult, batch: AdderBatch, epoch: Int, number: Int) throws -> TrainingError {
+        let found = try engine.firstNonFiniteStep(
+            network, images: batch.images, mode: .training,
+            dropout: DropoutContext(seed: options.seed, step: optimizer.stepCount))
+        let layer = found?.layer
+            ?? (!result.forward.sums.scalars.allSatisfy(\.isFinite) ? "adder"
+                : !result.crossEntropy.isFinite ? "cross-entropy" : "MSE")
+        return TrainingError.diverged(epoch: epoch, batch: number, layer: layer)
+    }
+
     // MARK: - Checkpoints
 
     /// Writes the model, the training state and the history into `directory` (created if missing).
-    /// Each file is replaced atomically. Throws `TrainingError.cannotWrite` or `SafetensorsError`.
+    /// The files are replaced all together or not at all (`FileSetWriter`): on a full disk or a
+    /// read-only folder the previous epoch's files stay whole. Throws `TrainingError.cannotWrite`
+    /// naming the file and the system's reason, or `SafetensorsError`.
     public func save(to directory: URL) throws {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -202,10 +219,13 @@ public final class Trainer {
         var stateMetadata = metadata
         stateMetadata["history"] = try jsonString(history)
         let folder = RunFolder(directory)
-        try Safetensors.write(state, metadata: stateMetadata, to: folder.trainingState)
-        try Checkpoint.save(network, metadata: metadata, to: folder.model)
-        try writeAtomically(Data(try jsonString(history).utf8), to: folder.historyJSON)
-        try writeAtomically(Data(Self.csv(history).utf8), to: folder.historyCSV)
+        // All four files or none: a full disk or a read-only folder keeps the last epoch's set whole.
+        try FileSetWriter.write([
+            (folder.trainingState, try Safetensors.encode(state, metadata: stateMetadata)),
+            (folder.model, try Checkpoint.encode(network, metadata: metadata)),
+            (folder.historyJSON, Array(try jsonString(history).utf8)),
+            (folder.historyCSV, Array(Self.csv(history).utf8)),
+        ])
     }
 
     private func checkpointMetadata() throws -> [String: String] {
@@ -283,12 +303,4 @@ func jsonString<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try encoder.encode(value), as: UTF8.self)
-}
-
-func writeAtomically(_ data: Data, to url: URL) throws {
-    do {
-        try data.write(to: url, options: .atomic)
-    } catch {
-        throw TrainingError.cannotWrite(path: url.path, reason: error.localizedDescription)
-    }
 }

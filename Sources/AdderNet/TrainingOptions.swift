@@ -123,8 +123,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case invalidOption(name: String, expected: String, found: String)
     /// A folder to resume from that lacks a file or holds one that does not fit.
     case cannotResume(folder: String, reason: String)
-    /// The run diverged: the loss became NaN or infinite.
-    case diverged(epoch: Int, batch: Int)
+    /// The run diverged: the loss became NaN or infinite; `layer` is where the first non-finite
+    /// value appeared (a plan step's name such as `conv3 + ReLU`, `adder`, `cross-entropy` or `MSE`).
+    case diverged(epoch: Int, batch: Int, layer: String)
+    /// A split holds no images: training needs at least one of each.
+    case emptyDataset(split: String)
     /// A file could not be written.
     case cannotWrite(path: String, reason: String)
 
@@ -133,8 +136,13 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .invalidOption(let name, let expected, let found): "--\(name): expected \(expected), found \(found)"
         case .cannotResume(let folder, let reason): "cannot resume from \(folder): \(reason)"
-        case .diverged(let epoch, let batch):
-            "training diverged: loss is not finite at epoch \(epoch), batch \(batch) (try a smaller --learning-rate)"
+        case .diverged(let epoch, let batch, let layer):
+            "training diverged: loss is not finite at epoch \(epoch), batch \(batch), first non-finite output in "
+                + "layer '\(layer)', expected finite values (try a smaller --learning-rate; "
+                + (epoch > 1 ? "the checkpoint of epoch \(epoch - 1) is kept)" : "no checkpoint was written)")
+        case .emptyDataset(let split):
+            "the \(split) set is empty (0 images), expected at least 1 image (check --\(split == "test" ? "test-limit" : "limit") "
+                + "and the data folder)"
         case .cannotWrite(let path, let reason): "cannot write \(path): \(reason)"
         }
     }

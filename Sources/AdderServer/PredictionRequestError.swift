@@ -36,7 +36,8 @@ public enum PredictionRequestError: Error, Equatable, CustomStringConvertible {
     /// The picture holds no digit (too little contrast or ink). Status 422.
     case blankDrawing
     /// The network produced NaN or infinity (a damaged checkpoint); nothing a client can fix. Status 500.
-    case nonFiniteOutput
+    /// `reason` is `NonFiniteForwardError`'s line, naming the layer where it first appeared.
+    case nonFiniteOutput(String)
 
     /// The HTTP status of the error response.
     public var status: HTTPResponse.Status {
@@ -83,8 +84,8 @@ public enum PredictionRequestError: Error, Equatable, CustomStringConvertible {
             "pixel \(index) is \(found), expected an integer in 0...255"
         case .blankDrawing:
             "the picture holds no digit (too little contrast or ink), expected a drawn digit"
-        case .nonFiniteOutput:
-            "the network produced a non-finite value, expected finite logits and sum (is the checkpoint damaged?)"
+        case .nonFiniteOutput(let reason):
+            "the served model cannot answer: \(reason)"
         }
     }
 }

@@ -111,8 +111,8 @@ struct Predictor: Sendable {
             let prediction: DigitPrediction
             do {
                 prediction = try DigitInference.predict([input.pixels], addends: [addend], network: network, engine: engine)[0]
-            } catch is NonFiniteOutputError {
-                throw PredictionRequestError.nonFiniteOutput
+            } catch let error as NonFiniteForwardError {
+                throw PredictionRequestError.nonFiniteOutput(error.description)
             }
             let elapsed = ContinuousClock.now - start
             let (seconds, attoseconds) = elapsed.components

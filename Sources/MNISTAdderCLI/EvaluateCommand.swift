@@ -34,9 +34,11 @@ struct EvaluateCommand: ParsableCommand {
         guard threads >= 0 else {
             throw TrainingError.invalidOption(name: "threads", expected: "0 (one per core) or more", found: "\(threads)")
         }
-        let (network, _, _) = try loadCheckpoint(checkpoint)
+        let (network, _, url) = try loadCheckpoint(checkpoint)
         let test = try AdderDataset.load(.test, from: data.directory, addendRange: try addendRange.validated(), seed: 0)
-        let e = try evaluate(network, on: test, engine: AdderEngine(threads: threads), batchSize: batchSize)
+        let e = try namingCheckpoint(url) {
+            try evaluate(network, on: test, engine: AdderEngine(threads: threads), batchSize: batchSize)
+        }
         if json {
             print(try prettyJSON(Output(
                 checkpoint: checkpoint, count: e.count, classificationAccuracy: e.classificationAccuracy,

@@ -47,7 +47,7 @@ struct PredictCommand: ParsableCommand {
             throw CommandError("--addend: expected 0...\(AdderDataset.maximumAddend), found \(addend)")
         }
         let maximumPixels = try imageOptions.validated()
-        let (network, _, _) = try loadCheckpoint(checkpoint)
+        let (network, _, url) = try loadCheckpoint(checkpoint)
         var inputs: [(source: String, pixels: [UInt8]?, label: Int?)] = []
         for path in images {
             let bytes: [UInt8]
@@ -79,9 +79,11 @@ struct PredictCommand: ParsableCommand {
         // Results by input position: two inputs may print the same name (an image file called "test[0]").
         let drawn = inputs.indices.filter { inputs[$0].pixels != nil }
         var results: [Int: DigitPrediction] = [:]
-        let predicted = try DigitInference.predict(
-            drawn.map { inputs[$0].pixels ?? [] }, addends: Array(repeating: addend, count: drawn.count),
-            network: network, engine: AdderEngine())
+        let predicted = try namingCheckpoint(url) {
+            try DigitInference.predict(
+                drawn.map { inputs[$0].pixels ?? [] }, addends: Array(repeating: addend, count: drawn.count),
+                network: network, engine: AdderEngine())
+        }
         for (position, prediction) in zip(drawn, predicted) { results[position] = prediction }
         let predictions = inputs.indices.map { position in
             let input = inputs[position], r = results[position]

@@ -110,11 +110,26 @@ var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 /// A percentage with two decimals: 0.99312 → "99.31%".
 func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 
-/// JSON text of a value, keys sorted, pretty-printed.
+/// JSON text of a value, keys sorted, pretty-printed. The values printed are checked finite before;
+/// should one still be NaN or infinite, a `CommandError` names its field instead of `EncodingError`.
 func prettyJSON<T: Encodable>(_ value: T) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    do {
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    } catch let EncodingError.invalidValue(found, context) {
+        let field = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
+        throw CommandError("cannot print JSON: \(field.isEmpty ? "the output" : field) is \(found), expected a finite number")
+    }
+}
+
+/// Runs `body`; a non-finite forward pass comes back as one line prefixed with the checkpoint's path.
+func namingCheckpoint<R>(_ url: URL, _ body: () throws -> R) throws -> R {
+    do {
+        return try body()
+    } catch let error as NonFiniteForwardError {
+        throw CommandError("\(url.path): \(error)")
+    }
 }
 
 /// The per-digit accuracy table: one line per digit with its count and accuracy.

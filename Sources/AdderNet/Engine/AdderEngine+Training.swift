@@ -177,7 +177,7 @@ extension AdderEngine {
     /// statistics (forward: mean, invstd, scale, shift and the running statistics' update) or the
     /// gradient sums (backward: Σdy and Σ(x − mean)·dy, and from them γ's and β's gradients, which go
     /// to piece 0's slot).
-    private static func meet(
+    static func meet(
         _ runtime: PlanRuntime, step k: Int, backward: Bool, params: [UnsafePointer<Float>], buffers: inout [Tensor]
     ) {
         let plan = runtime.plan
