@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "MNISTData", targets: ["MNISTData"]),
         .library(name: "AdderNet", targets: ["AdderNet"]),
         .library(name: "DigitImage", targets: ["DigitImage"]),
+        // For the request fuzzer in Fuzz/ (AdderServer's public parsing step).
+        .library(name: "AdderServer", targets: ["AdderServer"]),
         .library(name: "AdderBench", targets: ["AdderBench"]),
         .executable(name: "adder-bench", targets: ["AdderBenchCLI"]),
     ],
