@@ -7,7 +7,7 @@ import Testing
 /// Starts `mnist-adder serve` on 127.0.0.1 and a free port with a random network and `arguments`;
 /// returns the process and the port it printed. The caller stops the process.
 func startServe(_ arguments: [String], folder: URL) throws -> (Process, Int) {
-    try Checkpoint.save(AdderNetwork(seed: 2), to: folder.appendingPathComponent(Trainer.FileName.model))
+    try Checkpoint.save(AdderNetwork(seed: 2), to: folder.appendingPathComponent(RunFolder.modelFile))
     let process = Process()
     process.executableURL = binary
     process.arguments = ["serve", "--checkpoint", folder.path, "--host", "127.0.0.1", "--port", "0"] + arguments
