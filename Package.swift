@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "AdderNet", targets: ["AdderNet"]),
         .library(name: "DigitImage", targets: ["DigitImage"]),
         .library(name: "AdderONNX", targets: ["AdderONNX"]),
+        // For the request fuzzer in Fuzz/ (AdderServer's public parsing step).
+        .library(name: "AdderServer", targets: ["AdderServer"]),
         .library(name: "AdderBench", targets: ["AdderBench"]),
         .executable(name: "adder-bench", targets: ["AdderBenchCLI"]),
     ],

@@ -123,7 +123,6 @@ public enum PredictionServer {
         router.post("/api/predict") { request, _ in
             let start = ContinuousClock.now
             let body = try await readJSONBody(request, limit: configuration.maximumBodyBytes)
-            if let key = DuplicateKeys.first(in: body) { throw PredictionRequestError.duplicateKey(key) }
             let prediction = try await predictor.predict(body: body, start: start)
             return jsonResponse(.ok, jsonBuffer(prediction))
         }

@@ -89,7 +89,7 @@ actor EnginePool {
 }
 
 /// Parses prediction requests and runs them on the served model.
-struct Predictor: Sendable {
+public struct Predictor: Sendable {
     let model: ServedModel
     let configuration: ServerConfiguration
     let engines: EnginePool
@@ -102,8 +102,7 @@ struct Predictor: Sendable {
 
     /// Answers one request body; `start` is when the request arrived.
     func predict(body: Data, start: ContinuousClock.Instant) async throws -> PredictionResponse {
-        let request = try decode(body)
-        let addend = try checkedAddend(request.addend)
+        let (request, addend) = try Self.parse(body, configuration: configuration)
         let configuration = configuration
         let network = model.network
         return try await engines.withEngine { engine in
@@ -123,7 +122,26 @@ struct Predictor: Sendable {
         }
     }
 
-    private func decode(_ body: Data) throws -> PredictionRequestBody {
+    /// The checks of a request body before an engine is taken: duplicate keys, the JSON, the addend.
+    static func parse(_ body: Data, configuration: ServerConfiguration) throws
+        -> (request: PredictionRequestBody, addend: Int)
+    {
+        if let key = DuplicateKeys.first(in: body) { throw PredictionRequestError.duplicateKey(key) }
+        let request = try decode(body, configuration: configuration)
+        return (request, try checkedAddend(request.addend, configuration: configuration))
+    }
+
+    /// What the server does with a body short of running the network (parse, then decode and preprocess
+    /// the picture): the 784 pixels and the addend, or the `PredictionRequestError` a client would get.
+    /// For tests and the fuzzer (Fuzz/); the server takes the same steps in `predict`.
+    public static func parseInput(_ body: Data, configuration: ServerConfiguration) throws
+        -> (input: InputSummary, addend: Int)
+    {
+        let (request, addend) = try parse(body, configuration: configuration)
+        return (try input(from: request, configuration: configuration), addend)
+    }
+
+    private static func decode(_ body: Data, configuration: ServerConfiguration) throws -> PredictionRequestBody {
         do {
             return try JSONDecoder().decode(PredictionRequestBody.self, from: body)
         } catch let error as DecodingError {
@@ -153,7 +171,7 @@ struct Predictor: Sendable {
         return reason.split(whereSeparator: \.isNewline).first.map(String.init) ?? "unreadable"
     }
 
-    private func checkedAddend(_ value: Double?) throws -> Int {
+    private static func checkedAddend(_ value: Double?, configuration: ServerConfiguration) throws -> Int {
         let range = configuration.addendRange
         guard let value else { throw PredictionRequestError.missingAddend(allowed: range) }
         guard value.rounded() == value, Double(range.lowerBound) <= value, value <= Double(range.upperBound) else {

@@ -100,6 +100,11 @@ public enum PNGCodec {
     ) throws -> DecodedPNG {
         try checkContainer(bytes, source: source)
         let (width, height) = headerSize(bytes)
+        // libpng refuses a zero side too, but the reduction below is set up before libpng reads the header.
+        guard width >= 1, height >= 1 else {
+            throw PNGError.corrupt(
+                source: source, reason: "IHDR declares \(width)×\(height) pixels, expected both sides at least 1")
+        }
         guard width <= maximumSide, height <= maximumSide, width * height <= maximumPixelCount else {
             throw PNGError.tooLarge(
                 source: source, width: width, height: height, maximumSide: maximumSide,
