@@ -19,7 +19,7 @@ import Testing
         let png = try PNGCodec.encodeGray(samplePixels, width: 28, height: 28)
         let body = try JSONSerialization.data(withJSONObject: ["image": Data(png).base64EncodedString(), "addend": 0])
         let (input, addend) = try Predictor.parseInput(body, configuration: configuration)
-        let expected = try DigitPreprocessor.mnistPixels(from: PNGCodec.decode(png, source: "test").image)
+        let expected = try DigitPreprocessor.mnistPixels(from: PNGCodec.decode(png, source: "test"))
         #expect(addend == 0)
         #expect((input.source, input.width, input.height) == ("image", 28, 28))
         #expect(input.pixels == expected.pixels)
