@@ -2,6 +2,7 @@
 // training state, history), and a full disk or a read-only folder halfway through must not leave a
 // model of one epoch beside the training state of another.
 import Foundation
+import NNCore
 
 /// Writes a set of files so that either every one is replaced or none is.
 ///
@@ -30,32 +31,10 @@ enum FileSetWriter {
 
     /// Writes `bytes` to a new temporary file in `url`'s folder and returns its path.
     private static func stage(_ bytes: [UInt8], beside url: URL) throws -> String {
-        let temporary = url.deletingLastPathComponent().path + "/." + url.lastPathComponent
-            + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        func failure() -> TrainingError {
-            .cannotWrite(path: url.path, reason: String(cString: strerror(errno)))
+        do {
+            return try Safetensors.stageFile(bytes, beside: url)
+        } catch let failure as StagingFailure {
+            throw TrainingError.cannotWrite(path: url.path, reason: failure.reason)
         }
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard descriptor >= 0 else { throw failure() }
-        var written = 0
-        let ok: Bool = bytes.withUnsafeBytes { buffer in
-            while written < buffer.count {
-                let result = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                written += result
-            }
-            return fsync(descriptor) == 0
-        }
-        let error = failure()
-        let closed = close(descriptor) == 0
-        guard ok, closed else {
-            let reported = ok ? failure() : error
-            unlink(temporary)
-            throw reported
-        }
-        return temporary
     }
 }

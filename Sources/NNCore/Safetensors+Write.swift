@@ -92,14 +92,32 @@ public enum Safetensors {
     /// Replaces the file at `url` with `bytes` by writing a temporary file beside it and renaming it.
     /// Throws `SafetensorsError.writeFailed`.
     public static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
-        let path = url.path
-        func failure(_ what: String) -> SafetensorsError {
-            .writeFailed(file: path, reason: "\(what): \(String(cString: strerror(errno)))")
+        let temporary: String
+        do {
+            temporary = try stageFile(bytes, beside: url)
+        } catch let failure as StagingFailure {
+            throw SafetensorsError.writeFailed(
+                file: url.path, reason: "cannot \(failure.step) \(failure.temporary): \(failure.reason)")
         }
-        let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        guard rename(temporary, url.path) == 0 else {
+            let error = SafetensorsError.writeFailed(
+                file: url.path, reason: "cannot rename \(temporary): \(String(cString: strerror(errno)))")
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Writes `bytes` in full to a new temporary file in `url`'s folder (`.<name>.tmp-<pid>-<random>`),
+    /// syncs it to disk and returns its path, for the caller to rename over `url`. On a failure the
+    /// temporary file is removed and `StagingFailure` says which step failed and the system's reason.
+    public static func stageFile(_ bytes: [UInt8], beside url: URL) throws -> String {
+        let temporary = url.deletingLastPathComponent().path + "/." + url.lastPathComponent
+            + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        func failure(_ step: String) -> StagingFailure {
+            StagingFailure(step: step, temporary: temporary, reason: String(cString: strerror(errno)))
+        }
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard descriptor >= 0 else { throw failure("cannot create \(temporary)") }
+        guard descriptor >= 0 else { throw failure("create") }
         var written = 0
         let ok: Bool = bytes.withUnsafeBytes { buffer in
             while written < buffer.count {
@@ -112,16 +130,13 @@ public enum Safetensors {
             }
             return fsync(descriptor) == 0
         }
-        let writeError = failure("cannot write \(temporary)")
+        let writeError = failure("write")
         if close(descriptor) != 0 || !ok {
-            unlink(temporary)
-            throw ok ? failure("cannot close \(temporary)") : writeError
-        }
-        guard rename(temporary, path) == 0 else {
-            let error = failure("cannot rename \(temporary)")
+            let error = ok ? failure("close") : writeError
             unlink(temporary)
             throw error
         }
+        return temporary
     }
 
     private static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
@@ -147,4 +162,14 @@ public enum Safetensors {
         }
         return result + "\""
     }
+}
+
+/// Why `Safetensors.stageFile` could not write its temporary file.
+public struct StagingFailure: Error, Equatable {
+    /// The step that failed: "create", "write" (or sync) or "close".
+    public var step: String
+    /// The temporary file's path (already removed).
+    public var temporary: String
+    /// The system's reason (`strerror`), e.g. "No space left on device".
+    public var reason: String
 }
