@@ -2,7 +2,7 @@
 // mnist-adder: a two-input, two-output MNIST network (digit and digit + integer) with its own
 // small training engine on BLAS. Layout: NNCore (tensors, ops, optimizers, safetensors),
 // MNISTData (IDX files and the combined dataset), AdderNet (the network and training),
-// DigitImage (PNG in and out, preprocessing, pictures of a run), ONNXProto (ONNX's onnx.proto as
+// DigitImage (PNG in and out, preprocessing), AdderReport (pictures and page of a run), ONNXProto (ONNX's onnx.proto as
 // Swift, generated once), AdderONNX (ONNX export), mnist-adder (the CLI).
 import PackageDescription
 
@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "MNISTData", targets: ["MNISTData"]),
         .library(name: "AdderNet", targets: ["AdderNet"]),
         .library(name: "DigitImage", targets: ["DigitImage"]),
+        .library(name: "AdderReport", targets: ["AdderReport"]),
         .library(name: "AdderONNX", targets: ["AdderONNX"]),
         // For the request fuzzer in Fuzz/ (AdderServer's public parsing step).
         .library(name: "AdderServer", targets: ["AdderServer"]),
@@ -43,6 +44,11 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        // librsvg renders the run's SVG pictures to PNG (AdderReport). Linked on Linux only: macOS builds
+        // without it, write the SVGs and skip the PNGs (SVGRasterizer.isAvailable).
+        .systemLibrary(
+            name: "CRsvg", pkgConfig: "librsvg-2.0",
+            providers: [.apt(["librsvg2-dev"]), .brew(["librsvg"])]),
 
         .target(
             name: "NNCore",
@@ -56,6 +62,13 @@ let package = Package(
             resources: [.copy("Resources/mnist")]),
         .target(name: "AdderNet", dependencies: ["NNCore", "MNISTData"]),
         .target(name: "DigitImage", dependencies: ["CPNG"]),
+        // The pictures and report.html of a training run: SVG once, PNG from it by librsvg.
+        .target(
+            name: "AdderReport",
+            dependencies: [
+                "AdderNet", "DigitImage", "NNCore",
+                .target(name: "CRsvg", condition: .when(platforms: [.linux])),
+            ]),
         // The one inference path of predict and serve: decode, preprocess, normalize, forward, softmax, adder.
         .target(name: "AdderInference", dependencies: ["AdderNet", "DigitImage", "MNISTData", "NNCore"]),
         // onnx.pb.swift is generated from the onnx 1.23.2 wheel's onnx.proto by protoc 3.21.12 and
@@ -88,6 +101,7 @@ let package = Package(
             name: "MNISTAdderCLI",
             dependencies: [
                 "AdderNet", "MNISTData", "DigitImage", "NNCore", "AdderServer", "AdderInference", "AdderONNX",
+                "AdderReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -106,6 +120,7 @@ let package = Package(
         .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
         .testTarget(name: "AdderBenchTests", dependencies: ["AdderBench", "AdderNet"], path: "Benchmarks/AdderBenchTests"),
         // CZlib: the tests deflate their own large PNGs row by row (StreamedPNG).
+        .testTarget(name: "AdderReportTests", dependencies: ["AdderReport", "AdderNet", "DigitImage"]),
         .testTarget(name: "DigitImageTests", dependencies: ["DigitImage", "CZlib"], exclude: ["Fixtures"]),
         // The exported ONNX file read back, and run in onnxruntime (scripts/onnx/run_onnx.py).
         .testTarget(

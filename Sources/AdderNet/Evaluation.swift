@@ -18,8 +18,12 @@ public struct Evaluation: Codable, Sendable, Equatable {
     public var mse: Double
     /// `confusion[label][predicted]`: counts of each (true, predicted) digit pair; sums to `count`.
     public var confusion: [[Int]]
-    /// Dataset indices of the items whose digit was predicted wrong, in order.
+    /// Dataset indices of the items whose digit was predicted wrong, in order (for the MNIST test split,
+    /// and for its first N items under `--test-limit`, the index in the test set).
     public var misclassified: [Int]
+    /// For each entry of `misclassified`, the softmax probability the network gave its (wrong) predicted
+    /// digit, in 0...1 (`torch.softmax(logits, 1).max(1)` of that item).
+    public var misclassifiedProbabilities: [Double]
     /// The predicted digit of every item, in dataset order.
     public var predictedDigits: [Int]
 
@@ -59,6 +63,7 @@ public func evaluate(
     var addition = AccuracyMeter()
     var ceTotal = 0.0, mseTotal = 0.0
     var misclassified: [Int] = []
+    var probabilities: [Double] = []
     var predicted: [Int] = []
     predicted.reserveCapacity(dataset.count)
     for batch in try dataset.batches(batchSize: batchSize, shuffle: false) {
@@ -74,7 +79,10 @@ public func evaluate(
         addition.update(predictions: out.sums.scalars.map(roundedSum), targets: batch.sums)
         for (i, (digit, label)) in zip(out.digits, batch.labels).enumerated() {
             confusion[label][digit] += 1
-            if digit != label { misclassified.append(batch.indices[i]) }
+            if digit != label {
+                misclassified.append(batch.indices[i])
+                probabilities.append(softmaxProbability(logits: out.logits, row: i, of: digit))
+            }
         }
         predicted += out.digits
     }
@@ -83,7 +91,17 @@ public func evaluate(
     return Evaluation(
         count: addition.seen, classificationAccuracy: Double(correct) / Double(n),
         additionAccuracy: addition.accuracy, crossEntropy: ceTotal / Double(n), mse: mseTotal / Double(n),
-        confusion: confusion, misclassified: misclassified, predictedDigits: predicted)
+        confusion: confusion, misclassified: misclassified, misclassifiedProbabilities: probabilities,
+        predictedDigits: predicted)
+}
+
+/// `softmax(logits[row])[digit]` of `[batch, classes]` logits, in Double with the row's maximum subtracted.
+private func softmaxProbability(logits: Tensor, row: Int, of digit: Int) -> Double {
+    let classes = logits.shape.last ?? 1
+    let values = logits.scalars[(row * classes)..<((row + 1) * classes)].map(Double.init)
+    let largest = values.max() ?? 0
+    let total = values.reduce(0) { $0 + exp($1 - largest) }
+    return exp(values[values.startIndex + digit] - largest) / total
 }
 
 /// The integer a predicted sum stands for: the nearest one (halves away from zero); a non-finite

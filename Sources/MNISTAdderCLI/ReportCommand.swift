@@ -27,9 +27,11 @@ struct ReportCommand: ParsableCommand {
         }
         let (network, _, _) = try loadCheckpoint(run.model.path)
         let options = (try? Trainer.savedOptions(in: folder)) ?? TrainingOptions()
-        let test = try AdderDataset.load(.test, from: data.directory, addendRange: options.addendRange, seed: options.seed)
-        let evaluation = try evaluate(network, on: test, engine: AdderEngine())
-        try writeRunReport(to: folder, history: history, evaluation: evaluation, testSet: test)
+        let test = try AdderDataset.load(
+            .test, from: data.directory, limit: options.testLimit, addendRange: options.addendRange, seed: options.seed)
+        let engine = AdderEngine(threads: options.threads)
+        let evaluation = try evaluate(network, on: test, engine: engine)
+        try writeRunReport(to: folder, history: history, options: options, threads: engine.threads, finished: (evaluation, test))
         print("Wrote curves, confusion matrix, misclassified digits and report.html in \(folder.path)")
     }
 }

@@ -77,12 +77,20 @@ struct TrainCommand: ParsableCommand {
         print("Plan\(measured): " + (try trainer.engine.plan(for: trainer.network.model, batch: trainer.trainingBatch, mode: .training).choicesText))
         print("epoch   loss    train class  train add   test class  test add   seconds")
         let progress = ProgressBar(enabled: standardErrorIsTerminal)
+        var history = trainer.history
         try trainer.run(outputDirectory: outputDirectory) { event in
             switch event {
             case .batch(let epoch, let done, let total, let speed, let loss):
                 progress.update(epoch: epoch, of: o.epochs, done: done, total: total, imagesPerSecond: speed, loss: loss)
             case .epoch(let r):
                 progress.clear()
+                history.append(r)
+                // The progress page; a failure to draw it must not stop the run, the checkpoint is written.
+                do {
+                    try writeRunReport(to: outputDirectory, history: history, options: o, threads: trainer.engine.threads)
+                } catch {
+                    FileHandle.standardError.write(Data("mnist-adder: report.html not updated: \(error)\n".utf8))
+                }
                 let accuracies = [
                     r.trainClassificationAccuracy, r.trainAdditionAccuracy,
                     r.testClassificationAccuracy, r.testAdditionAccuracy,
@@ -100,7 +108,8 @@ struct TrainCommand: ParsableCommand {
         print(String(format: "Time: %.1f s in all (%.1f s training, data waits %.2f s)", totalSeconds,
                      trainer.history.reduce(0) { $0 + $1.trainSeconds }, trainer.history.reduce(0) { $0 + $1.dataSeconds }))
         try writeRunReport(
-            to: outputDirectory, history: trainer.history, evaluation: evaluation, testSet: trainer.testSet)
+            to: outputDirectory, history: trainer.history, options: o, threads: trainer.engine.threads,
+            finished: (evaluation, trainer.testSet))
         let model = RunFolder(outputDirectory).model
         print("Wrote \(model.path), history and report.html in \(outputDirectory.path)")
         print("Evaluate it again with: mnist-adder evaluate --checkpoint \(model.path)")
@@ -206,25 +215,6 @@ struct TrainCommand: ParsableCommand {
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
-
-/// Writes the run's pictures and report.html into `directory`.
-func writeRunReport(to directory: URL, history: [EpochRecord], evaluation: Evaluation, testSet: AdderDataset) throws {
-    let epochs = history.map {
-        EpochMetrics(
-            epoch: $0.epoch, trainLoss: $0.loss, trainClassificationAccuracy: $0.trainClassificationAccuracy,
-            trainAdditionAccuracy: $0.trainAdditionAccuracy, testClassificationAccuracy: $0.testClassificationAccuracy,
-            testAdditionAccuracy: $0.testAdditionAccuracy, seconds: $0.trainSeconds + $0.testSeconds)
-    }
-    let wrong = evaluation.misclassified.prefix(RunReport.maximumMisclassifiedShown).map { index in
-        MisclassifiedDigit(
-            pixels: Array(testSet.mnist.image(at: index)), predicted: evaluation.predictedDigits[index],
-            label: testSet.labels[index])
-    }
-    let report = try RunReport(
-        title: "mnist-adder: \(directory.lastPathComponent)", epochs: epochs, confusion: evaluation.confusion,
-        misclassified: wrong)
-    try report.write(to: directory)
-}
 
 /// A one-line progress bar on standard error, redrawn in place; silent when not on a terminal.
 final class ProgressBar {

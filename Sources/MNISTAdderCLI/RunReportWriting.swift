@@ -1,0 +1,40 @@
+// The run's pictures and report.html, from `train` (after every epoch and at the end) and `report`.
+import AdderNet
+import AdderReport
+import Foundation
+import MNISTData
+
+/// Writes the pictures and report.html of the run in `directory`: with `finished` (the final model's test
+/// evaluation and the test set it ran on) the finished run's, without it a running run's progress page.
+/// The version is the model checkpoint's `version` metadata when it has one, else "unknown".
+func writeRunReport(
+    to directory: URL, history: [EpochRecord], options: TrainingOptions, threads: Int,
+    finished: (evaluation: Evaluation, testSet: AdderDataset)? = nil
+) throws {
+    var results: TestResults?
+    if let (evaluation, testSet) = finished {
+        let shown = zip(evaluation.misclassified, evaluation.misclassifiedProbabilities)
+            .prefix(RunReport.maximumMisclassifiedShown)
+        let wrong = shown.map { index, probability in
+            MisclassifiedDigit(
+                testIndex: index, pixels: Array(testSet.mnist.image(at: index)),
+                label: testSet.labels[index], predicted: evaluation.predictedDigits[index], probability: probability)
+        }
+        results = TestResults(
+            confusion: evaluation.confusion, misclassifiedCount: evaluation.misclassified.count, misclassified: wrong)
+    }
+    let details = RunDetails(
+        options: RunSetting.list(options), version: runVersion(in: directory),
+        machine: .current(threads: threads), written: Date(), plannedEpochs: options.epochs)
+    let report = try RunReport(
+        title: "mnist-adder: \(directory.lastPathComponent)", history: history, results: results, details: details)
+    try report.write(to: directory)
+}
+
+/// The `version` metadata of the run's model checkpoint, or "unknown" (no model yet, or none recorded).
+private func runVersion(in directory: URL) -> String {
+    guard let (_, metadata) = try? Checkpoint.load(contentsOf: RunFolder(directory).model),
+          let version = metadata["version"], !version.isEmpty
+    else { return "unknown" }
+    return version
+}
