@@ -1,7 +1,9 @@
 // The drawing page served at `/`: one self-contained HTML document (inline CSS and JS, no outside
 // requests). It posts the canvas as a PNG data URL to /api/predict, debounced while drawing.
 // `?demo=D` (D a digit) draws a built-in stroke path for D and predicts it, for headless checks;
-// `?addend=A` preselects the addend.
+// `?addend=A` preselects the addend. The layout fits a 390-px phone and a desktop (one column below
+// about 700 px); in demo mode the page also records in `data-layout` whether anything overflows the
+// viewport, for scripts/server/browser-check.sh.
 import Foundation
 
 enum Page {
@@ -25,15 +27,18 @@ enum Page {
   * { box-sizing: border-box; }
   body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
          color: var(--ink); background: var(--bg); }
-  header { padding: 18px 28px 6px; }
+  :root { --pad: clamp(12px, 4vw, 28px); }
+  header { padding: 18px var(--pad) 6px; }
   h1 { margin: 0; font-size: 22px; letter-spacing: .2px; }
   header p { margin: 2px 0 0; color: var(--muted); }
-  main { display: flex; flex-wrap: wrap; gap: 20px; padding: 14px 28px 10px; align-items: stretch; }
+  main { display: flex; flex-wrap: wrap; gap: 20px; padding: 14px var(--pad) 10px; align-items: stretch; }
   .card { background: #fff; border: 1px solid var(--line); border-radius: 12px; padding: 18px;
           box-shadow: 0 1px 3px rgba(20, 30, 60, .06); }
-  .draw { width: 318px; }
-  #pad { width: 280px; height: 280px; border-radius: 8px; background: #000; touch-action: none;
+  .draw { width: 318px; max-width: 100%; }
+  #pad { width: 100%; max-width: 280px; height: auto; aspect-ratio: 1 / 1; border-radius: 8px; background: #000;
+         touch-action: none; user-select: none; -webkit-user-select: none; -webkit-touch-callout: none;
          cursor: crosshair; display: block; }
+  button:focus-visible, input:focus-visible, #pad:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
   .label { font-size: 12px; text-transform: uppercase; letter-spacing: .08em; color: var(--muted); margin: 14px 0 6px; }
   #addends { display: flex; flex-wrap: wrap; gap: 3px; }
   #addends button { flex: 1 0 24px; max-width: 40px; height: 30px; padding: 0; }
@@ -43,7 +48,7 @@ enum Page {
   #addends button.on { background: var(--accent); border-color: var(--accent); color: #fff; font-weight: 600; }
   #addend-number { width: 90px; font: inherit; padding: 4px 6px; }
   #clear { margin-top: 14px; width: 100%; height: 34px; }
-  .result { width: 430px; }
+  .result { flex: 1 1 320px; max-width: 520px; min-width: 0; }
   .top { display: flex; align-items: center; gap: 22px; }
   #digit { font-size: 92px; font-weight: 700; line-height: 1; width: 84px; text-align: center;
            font-variant-numeric: tabular-nums; }
@@ -61,7 +66,17 @@ enum Page {
   .names span { flex: 1; text-align: center; font-weight: 600; font-size: 13px; }
   .seen { display: flex; align-items: center; gap: 12px; margin-top: 16px; color: var(--muted); font-size: 13px; }
   #seen { width: 56px; height: 56px; image-rendering: pixelated; background: #000; border-radius: 4px; }
-  footer { padding: 0 28px 20px; color: var(--muted); font-size: 12.5px; }
+  footer { padding: 0 var(--pad) 20px; color: var(--muted); font-size: 12.5px; overflow-wrap: anywhere; }
+  @media (max-width: 480px) {
+    main { gap: 14px; }
+    .card { padding: 14px; }
+    .draw { width: 100%; }
+    #pad { margin: 0 auto; }
+    .top { gap: 14px; }
+    #digit { font-size: 72px; width: 64px; }
+    #bars, .names { gap: 4px; }
+    #bars { height: 120px; }
+  }
 </style>
 </head>
 <body data-state="idle">
@@ -71,7 +86,8 @@ enum Page {
 </header>
 <main>
   <section class="card draw">
-    <canvas id="pad" width="280" height="280" aria-label="drawing area"></canvas>
+    <canvas id="pad" width="280" height="280" tabindex="0"
+            aria-label="drawing area: draw a digit with a mouse, finger or pen; Delete or Escape clears it"></canvas>
     <div class="label">Addend</div>
     <div id="addends"></div>
     <button id="clear" type="button">Clear</button>
@@ -172,6 +188,7 @@ enum Page {
     hasInk = true;
   }
   pad.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0) return;
     e.preventDefault();
     pad.setPointerCapture(e.pointerId);
     drawing = true;
@@ -193,6 +210,9 @@ enum Page {
   pad.addEventListener("pointerup", finish);
   pad.addEventListener("pointercancel", finish);
   $("clear").addEventListener("click", clearPad);
+  pad.addEventListener("keydown", (e) => {
+    if (e.key === "Delete" || e.key === "Backspace" || e.key === "Escape") { e.preventDefault(); clearPad(); }
+  });
 
   function schedule() {
     clearTimeout(timer);
@@ -233,6 +253,7 @@ enum Page {
     seen.putImageData(img, 0, 0);
     setStatus(`${r.milliseconds.toFixed(1)} ms on the server`, false);
     document.body.dataset.state = "ready";
+    if (params.get("demo") !== null) recordLayout();
   }
 
   function showIdle() {
@@ -305,6 +326,24 @@ enum Page {
     } catch (e) {}
     $("model").textContent = parts.join(" · ");
   }).catch(() => {});
+
+  // Demo mode's layout check: "ok", or the first elements that stick out of the viewport's width or whose
+  // content overflows their box; and the page's size, for scripts/server/browser-check.sh.
+  function recordLayout() {
+    const problems = [], width = window.innerWidth, root = document.documentElement;
+    if (root.scrollWidth > width) problems.push(`page ${root.scrollWidth}px wide in a ${width}px window`);
+    for (const el of document.body.querySelectorAll("*")) {
+      if (el.tagName === "SCRIPT") continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 && r.height === 0) continue;
+      const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : el.className ? "." + el.className : "");
+      if (r.left < -0.5 || r.right > width + 0.5) problems.push(`${name} spans x ${r.left.toFixed(0)}..${r.right.toFixed(0)}`);
+      else if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === "visible")
+        problems.push(`${name} content ${el.scrollWidth}px in ${el.clientWidth}px`);
+    }
+    document.body.dataset.layout = problems.length ? problems.slice(0, 5).join("; ") : "ok";
+    document.body.dataset.pageSize = `${root.scrollWidth}x${root.scrollHeight} in ${width}x${window.innerHeight}`;
+  }
 
   clearPad();
   setAddend(addend);
