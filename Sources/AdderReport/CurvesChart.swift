@@ -15,6 +15,13 @@ struct ChartSeries {
     var color: RGB
     var dashed: Bool
     var points: [(x: Double, y: Double)]
+
+    /// SVG stroke-dasharray: test digit lines "6 4"; test sum lines "4 6" shifted by 5, so that where the
+    /// two coincide (the adder right whenever the digit is) both colours show.
+    var dashAttributes: String {
+        guard dashed else { return "" }
+        return color == CurvesChart.orange ? " stroke-dasharray=\"4 6\" stroke-dashoffset=\"5\"" : " stroke-dasharray=\"6 4\""
+    }
 }
 
 /// One plot area: position, axes, title, lines.
@@ -139,13 +146,14 @@ enum CurvesChart {
             for run in runs where !run.isEmpty {
                 let points = run.map { "\(n($0.0)),\(n($0.1))" }.joined(separator: " ")
                 doc.add("<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(series.color.css)\" stroke-width=\"2\""
-                    + (series.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>")
+                    + series.dashAttributes + "/>")
                 for p in run {
                     doc.add("<circle cx=\"\(n(p.0))\" cy=\"\(n(p.1))\" r=\"3\" fill=\"\(series.color.css)\"/>")
                 }
             }
             let ly = panel.top + 14 + Double(k) * 22
-            doc.line(legendLeft, ly, legendLeft + 30, ly, color: series.color, width: 2, dashed: series.dashed)
+            doc.add("<line x1=\"\(n(legendLeft))\" y1=\"\(n(ly))\" x2=\"\(n(legendLeft + 30))\" y2=\"\(n(ly))\" "
+                + "stroke=\"\(series.color.css)\" stroke-width=\"2\"\(series.dashAttributes)/>")
             let lastValue = series.points.last.map { " " + valueText($0.y, panel: panel) } ?? ""
             doc.text(series.name + lastValue, x: legendLeft + 38, y: ly + 4, attributes: "class=\"legend\"")
         }

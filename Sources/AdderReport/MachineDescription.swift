@@ -33,15 +33,23 @@ public struct MachineDescription: Sendable, Equatable {
             threads: threads, blasKernel: kernel)
     }
 
-    /// The first `model name` of /proc/cpuinfo (Linux), or `machdep.cpu.brand_string` (macOS); nil if unreadable.
+    /// The first `model name` of /proc/cpuinfo with its `cpu family` and `model` (Linux: `AMD EPYC (family 26,
+    /// model 17)`), or `machdep.cpu.brand_string` (macOS); nil if unreadable.
     static func cpuModel() -> String? {
         #if os(Linux)
         guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
-            let value = line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
-            if let value, !value.isEmpty { return value }
+        func field(_ name: String) -> String? {
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name else { continue }
+                let value = parts[1].trimmingCharacters(in: .whitespaces)
+                return value.isEmpty ? nil : value
+            }
+            return nil
         }
-        return nil
+        guard let name = field("model name") else { return nil }
+        guard let family = field("cpu family"), let model = field("model") else { return name }
+        return "\(name) (family \(family), model \(model))"
         #elseif os(macOS)
         var size = 0
         guard sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0, size > 0 else { return nil }

@@ -60,6 +60,7 @@ enum ReportPage {
             page += "<tr><th>\(esc(name))</th><td class=\"text\">\(esc(value))</td></tr>\n"
         }
         page += "</table>\n"
+        if let note = details.machineNote { page += "<p class=\"machine-note\">\(esc(note))</p>\n" }
 
         page += "<h2>Options</h2>\n<table class=\"options\">\n"
         for setting in details.options {

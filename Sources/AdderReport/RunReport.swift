@@ -47,14 +47,20 @@ public struct RunDetails: Sendable, Equatable {
     public var written: Date
     /// Epochs the run is set to train (the progress line's total).
     public var plannedEpochs: Int
+    /// Said under the machine when `machine` is not the one that trained (`mnist-adder report` later).
+    public var machineNote: String?
 
     /// The details of a run.
-    public init(options: [RunSetting], version: String, machine: MachineDescription, written: Date, plannedEpochs: Int) {
+    public init(
+        options: [RunSetting], version: String, machine: MachineDescription, written: Date, plannedEpochs: Int,
+        machineNote: String? = nil
+    ) {
         self.options = options
         self.version = version
         self.machine = machine
         self.written = written
         self.plannedEpochs = plannedEpochs
+        self.machineNote = machineNote
     }
 }
 

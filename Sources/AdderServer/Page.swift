@@ -29,6 +29,7 @@ enum Page {
          color: var(--ink); background: var(--bg); }
   :root { --pad: clamp(12px, 4vw, 28px); }
   header { padding: 18px var(--pad) 6px; }
+  header, main, footer { max-width: 940px; margin-left: auto; margin-right: auto; }
   h1 { margin: 0; font-size: 22px; letter-spacing: .2px; }
   header p { margin: 2px 0 0; color: var(--muted); }
   main { display: flex; flex-wrap: wrap; gap: 20px; padding: 14px var(--pad) 10px; align-items: stretch; }
@@ -75,7 +76,8 @@ enum Page {
     .top { gap: 14px; }
     #digit { font-size: 72px; width: 64px; }
     #bars, .names { gap: 4px; }
-    #bars { height: 120px; }
+    #bars { height: 110px; }
+    header { padding-top: 12px; }
   }
 </style>
 </head>

@@ -25,13 +25,17 @@ struct ReportCommand: ParsableCommand {
         } catch {
             throw CommandError("\(historyURL.path) is not a history written by mnist-adder train: \(error)")
         }
-        let (network, _, _) = try loadCheckpoint(run.model.path)
+        let (network, metadata, _) = try loadCheckpoint(run.model.path)
         let options = (try? Trainer.savedOptions(in: folder)) ?? TrainingOptions()
         let test = try AdderDataset.load(
             .test, from: data.directory, limit: options.testLimit, addendRange: options.addendRange, seed: options.seed)
         let engine = AdderEngine(threads: options.threads)
         let evaluation = try evaluate(network, on: test, engine: engine)
-        try writeRunReport(to: folder, history: history, options: options, threads: engine.threads, finished: (evaluation, test))
+        let note = "The machine above drew this report (mnist-adder report), not necessarily the one that trained; "
+            + "the training's plan: \(metadata["plan"] ?? "not recorded")."
+        try writeRunReport(
+            to: folder, history: history, options: options, threads: engine.threads, finished: (evaluation, test),
+            machineNote: note)
         print("Wrote curves, confusion matrix, misclassified digits and report.html in \(folder.path)")
     }
 }

@@ -9,7 +9,7 @@ import MNISTData
 /// The version is the model checkpoint's `version` metadata when it has one, else "unknown".
 func writeRunReport(
     to directory: URL, history: [EpochRecord], options: TrainingOptions, threads: Int,
-    finished: (evaluation: Evaluation, testSet: AdderDataset)? = nil
+    finished: (evaluation: Evaluation, testSet: AdderDataset)? = nil, machineNote: String? = nil
 ) throws {
     var results: TestResults?
     if let (evaluation, testSet) = finished {
@@ -25,7 +25,8 @@ func writeRunReport(
     }
     let details = RunDetails(
         options: RunSetting.list(options), version: runVersion(in: directory),
-        machine: .current(threads: threads), written: Date(), plannedEpochs: options.epochs)
+        machine: .current(threads: threads), written: Date(), plannedEpochs: options.epochs,
+        machineNote: machineNote)
     let report = try RunReport(
         title: "mnist-adder: \(directory.lastPathComponent)", history: history, results: results, details: details)
     try report.write(to: directory)
