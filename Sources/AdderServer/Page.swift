@@ -1,9 +1,8 @@
 // The drawing page served at `/`: one self-contained HTML document (inline CSS and JS, no outside
 // requests). It posts the canvas as a PNG data URL to /api/predict, debounced while drawing.
 // `?demo=D` (D a digit) draws a built-in stroke path for D and predicts it, for headless checks;
-// `?addend=A` preselects the addend. The layout fits a 390-px phone and a desktop (one column below
-// about 700 px); in demo mode the page also records in `data-layout` whether anything overflows the
-// viewport, for scripts/server/browser-check.sh.
+// `?addend=A` preselects the addend. The layout fits a 390-px phone (one column below 480 px, the
+// canvas scaled to the width) and a desktop; scripts/server/browser-check.sh checks both.
 import Foundation
 
 enum Page {
@@ -255,7 +254,6 @@ enum Page {
     seen.putImageData(img, 0, 0);
     setStatus(`${r.milliseconds.toFixed(1)} ms on the server`, false);
     document.body.dataset.state = "ready";
-    if (params.get("demo") !== null) recordLayout();
   }
 
   function showIdle() {
@@ -328,24 +326,6 @@ enum Page {
     } catch (e) {}
     $("model").textContent = parts.join(" · ");
   }).catch(() => {});
-
-  // Demo mode's layout check: "ok", or the first elements that stick out of the viewport's width or whose
-  // content overflows their box; and the page's size, for scripts/server/browser-check.sh.
-  function recordLayout() {
-    const problems = [], width = window.innerWidth, root = document.documentElement;
-    if (root.scrollWidth > width) problems.push(`page ${root.scrollWidth}px wide in a ${width}px window`);
-    for (const el of document.body.querySelectorAll("*")) {
-      if (el.tagName === "SCRIPT") continue;
-      const r = el.getBoundingClientRect();
-      if (r.width === 0 && r.height === 0) continue;
-      const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : el.className ? "." + el.className : "");
-      if (r.left < -0.5 || r.right > width + 0.5) problems.push(`${name} spans x ${r.left.toFixed(0)}..${r.right.toFixed(0)}`);
-      else if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === "visible")
-        problems.push(`${name} content ${el.scrollWidth}px in ${el.clientWidth}px`);
-    }
-    document.body.dataset.layout = problems.length ? problems.slice(0, 5).join("; ") : "ok";
-    document.body.dataset.pageSize = `${root.scrollWidth}x${root.scrollHeight} in ${width}x${window.innerHeight}`;
-  }
 
   clearPad();
   setAddend(addend);
