@@ -30,6 +30,9 @@ func writeRunReport(
     let report = try RunReport(
         title: "mnist-adder: \(directory.lastPathComponent)", history: history, results: results, details: details)
     try report.write(to: directory)
+    if finished != nil, !SVGRasterizer.isAvailable {
+        print("Pictures written as SVG only: this build has no librsvg to render their PNGs (it links it on Linux)")
+    }
 }
 
 /// The `version` metadata of the run's model checkpoint, or "unknown" (no model yet, or none recorded).
