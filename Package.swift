@@ -3,7 +3,8 @@
 // small training engine on BLAS. Layout: NNCore (tensors, ops, optimizers, safetensors),
 // MNISTData (IDX files and the combined dataset), AdderNet (the network and training),
 // DigitImage (PNG in and out, preprocessing, pictures of a run), ONNXProto (ONNX's onnx.proto as
-// Swift, generated once), AdderONNX (ONNX export), mnist-adder (the CLI).
+// Swift, generated once), AdderONNX (ONNX export), BuildInfo (the git commit, embedded by
+// Plugins/BuildInfoPlugin), mnist-adder (the CLI).
 import PackageDescription
 
 
@@ -56,6 +57,9 @@ let package = Package(
             resources: [.copy("Resources/mnist")]),
         .target(name: "AdderNet", dependencies: ["NNCore", "MNISTData"]),
         .target(name: "DigitImage", dependencies: ["CPNG"]),
+        // BuildInfo.version: the git commit, written before each build by the plugin (git on PATH).
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
         // The one inference path of predict and serve: decode, preprocess, normalize, forward, softmax, adder.
         .target(name: "AdderInference", dependencies: ["AdderNet", "DigitImage", "MNISTData", "NNCore"]),
         // onnx.pb.swift is generated from the onnx 1.23.2 wheel's onnx.proto by protoc 3.21.12 and
@@ -88,6 +92,7 @@ let package = Package(
             name: "MNISTAdderCLI",
             dependencies: [
                 "AdderNet", "MNISTData", "DigitImage", "NNCore", "AdderServer", "AdderInference", "AdderONNX",
+                "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

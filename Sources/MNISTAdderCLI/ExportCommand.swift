@@ -19,7 +19,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The ONNX file to write (replaced if it exists).") var output: String
 
     /// The checkpoint metadata carried into the ONNX file (the description is written by the exporter).
-    static let carriedMetadata = ["epoch", "seed", "metrics"]
+    static let carriedMetadata = ["epoch", "seed", "metrics", Trainer.versionKey]
 
     func run() throws {
         let (network, metadata, checkpointURL) = try loadCheckpoint(checkpoint)
@@ -40,7 +40,7 @@ struct ExportCommand: ParsableCommand {
         }
         let folder = url.deletingLastPathComponent()
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CommandError("--output \(url.path): the folder \(folder.path) does not exist, expected an existing folder")
+            throw CommandError("--output \(url.path): the folder \(folder.path) does not exist, expected an existing folder", status: .noInput)
         }
         if url.resolvingSymlinksInPath().standardizedFileURL.path == checkpoint.resolvingSymlinksInPath().standardizedFileURL.path {
             throw CommandError("--output \(url.path) is the checkpoint being exported, expected another file")
