@@ -1,28 +1,66 @@
 // Embeds the git commit the package is built from into the BuildInfo module.
 //
-// A prebuild command runs before every build: /bin/sh asks git (found on PATH) for the short hash of
-// HEAD and whether tracked files differ from it, and writes `GitVersion.swift` with that text, or
-// "unknown" when the package folder is not the top of a git clone (a tarball, a copy, or a folder
-// inside another repository) or git is missing. The file is rewritten only when its text changes, so an
-// unchanged tree rebuilds nothing, and a new commit recompiles only BuildInfo and what imports it.
+// A build command writes `GitVersion.swift`: /bin/sh asks git (found on PATH) for the short hash of
+// HEAD and whether tracked files differ from it, or writes "unknown" when the package folder is not
+// the top of a git clone (a tarball, a copy, a folder inside another repository) or git is missing.
+// It runs when one of its inputs changed since it last ran: git's HEAD, index, reflog and refs (a
+// commit, checkout or reset) or any file of the package (an edit that makes the tree dirty). It is
+// not a prebuild command because SwiftPM runs those only when it plans the build again (a file added
+// or removed), not on every build, so a commit would leave the old hash. The file is rewritten only
+// when its text changes: an unchanged tree rebuilds nothing, a new commit recompiles BuildInfo alone.
 import Foundation
 import PackagePlugin
 
 @main
 struct BuildInfoPlugin: BuildToolPlugin {
-    /// The prebuild command that writes `GitVersion.swift` into this plugin's work folder.
+    /// The build command that writes `GitVersion.swift` into this plugin's work folder.
     func createBuildCommands(context: PluginContext, target: Target) async throws -> [Command] {
-        let output = context.pluginWorkDirectoryURL.appending(path: "Generated")
+        let package = context.package.directoryURL
+        let output = context.pluginWorkDirectoryURL.appending(path: "GitVersion.swift")
         return [
-            .prebuildCommand(
+            .buildCommand(
                 displayName: "Embedding the git commit in \(target.name)",
                 executable: URL(fileURLWithPath: "/bin/sh"),
-                arguments: [
-                    "-c", Self.script, "git-version",
-                    output.appending(path: "GitVersion.swift").path, context.package.directoryURL.path,
-                ],
-                outputFilesDirectory: output),
+                arguments: ["-c", Self.script, "git-version", output.path, package.path],
+                inputFiles: Self.gitFiles(of: package) + Self.packageFiles(in: package),
+                outputFiles: [output]),
         ]
+    }
+
+    /// The files git changes when HEAD moves or the index is written: HEAD, index, HEAD's reflog,
+    /// packed-refs and the current branch's ref, those that exist. `.git` may be a folder or, in a
+    /// worktree or submodule, a file `gitdir: PATH`.
+    static func gitFiles(of package: URL) -> [URL] {
+        let dotGit = package.appending(path: ".git")
+        var gitDirectory = dotGit
+        if let text = try? String(contentsOf: dotGit, encoding: .utf8), text.hasPrefix("gitdir:") {
+            let path = text.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespacesAndNewlines)
+            gitDirectory = path.hasPrefix("/") ? URL(fileURLWithPath: path) : package.appending(path: path)
+        }
+        var names = ["HEAD", "index", "logs/HEAD", "packed-refs"]
+        if let head = try? String(contentsOf: gitDirectory.appending(path: "HEAD"), encoding: .utf8),
+           head.hasPrefix("ref:") {
+            names.append(head.dropFirst("ref:".count).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return names.map { gitDirectory.appending(path: $0) }.filter { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
+    /// Every file of the package a build or a commit could involve: all but hidden files and folders
+    /// (`.build`, `.git`, `.venv`...), `runs/` (training output) and `Package.resolved`.
+    static func packageFiles(in package: URL) -> [URL] {
+        let skipped: Set<String> = ["runs", "Package.resolved"]
+        guard let walker = FileManager.default.enumerator(
+            at: package, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+        else { return [] }
+        var files: [URL] = []
+        for case let url as URL in walker {
+            if skipped.contains(url.lastPathComponent) {
+                walker.skipDescendants()
+            } else if (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
+                files.append(url)
+            }
+        }
+        return files
     }
 
     /// `sh -c script git-version OUTPUT PACKAGE_DIR`. Dirty means a tracked file differs from HEAD
@@ -43,7 +81,7 @@ struct BuildInfoPlugin: BuildToolPlugin {
                 [ $? -eq 1 ] && version=$version-dirty
             fi
         fi
-        text="// Generated by Plugins/BuildInfoPlugin before each build; do not edit.
+        text="// Generated by Plugins/BuildInfoPlugin when git or the package changes; do not edit.
         let gitVersion = \"$version\""
         mkdir -p "$(dirname "$out")"
         if [ ! -f "$out" ] || [ "$(cat "$out")" != "$text" ]; then
