@@ -3,8 +3,9 @@
 // A build command writes `GitVersion.swift`: /bin/sh asks git (found on PATH) for the short hash of
 // HEAD and whether tracked files differ from it, or writes "unknown" when the package folder is not
 // the top of a git clone (a tarball, a copy, a folder inside another repository) or git is missing.
-// It runs when one of its inputs changed since it last ran: git's HEAD, index, reflog and refs (a
-// commit, checkout or reset) or any file of the package (an edit that makes the tree dirty). It is
+// It runs when one of its inputs changed since it last ran: git's HEAD, index or HEAD's reflog (a
+// commit, checkout, reset, `git add`, `git status`) or a source file of the package or its manifest
+// (an edit that makes the tree dirty; an edit of another file counts from the next of these). It is
 // not a prebuild command because SwiftPM runs those only when it plans the build again (a file added
 // or removed), not on every build, so a commit would leave the old hash. The file is rewritten only
 // when its text changes: an unchanged tree rebuilds nothing, a new commit recompiles BuildInfo alone.
@@ -22,14 +23,15 @@ struct BuildInfoPlugin: BuildToolPlugin {
                 displayName: "Embedding the git commit in \(target.name)",
                 executable: URL(fileURLWithPath: "/bin/sh"),
                 arguments: ["-c", Self.script, "git-version", output.path, package.path],
-                inputFiles: Self.gitFiles(of: package) + Self.packageFiles(in: package),
+                inputFiles: Self.gitFiles(of: package) + Self.packageFiles(of: context.package),
                 outputFiles: [output]),
         ]
     }
 
-    /// The files git changes when HEAD moves or the index is written: HEAD, index, HEAD's reflog,
-    /// packed-refs and the current branch's ref, those that exist. `.git` may be a folder or, in a
-    /// worktree or submodule, a file `gitdir: PATH`.
+    /// The files git changes when HEAD moves (a commit, checkout, reset or merge appends to HEAD's
+    /// reflog) or the index is written: HEAD, index and logs/HEAD, those that exist. `.git` may be a
+    /// folder or, in a worktree or submodule, a file `gitdir: PATH`. Branch refs are left out: `git
+    /// pack-refs` deletes them, and a deleted input stops the build ("missing inputs").
     static func gitFiles(of package: URL) -> [URL] {
         let dotGit = package.appending(path: ".git")
         var gitDirectory = dotGit
@@ -37,30 +39,16 @@ struct BuildInfoPlugin: BuildToolPlugin {
             let path = text.dropFirst("gitdir:".count).trimmingCharacters(in: .whitespacesAndNewlines)
             gitDirectory = path.hasPrefix("/") ? URL(fileURLWithPath: path) : package.appending(path: path)
         }
-        var names = ["HEAD", "index", "logs/HEAD", "packed-refs"]
-        if let head = try? String(contentsOf: gitDirectory.appending(path: "HEAD"), encoding: .utf8),
-           head.hasPrefix("ref:") {
-            names.append(head.dropFirst("ref:".count).trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        return names.map { gitDirectory.appending(path: $0) }.filter { FileManager.default.fileExists(atPath: $0.path) }
+        return ["HEAD", "index", "logs/HEAD"].map { gitDirectory.appending(path: $0) }
+            .filter { FileManager.default.fileExists(atPath: $0.path) }
     }
 
-    /// Every file of the package a build or a commit could involve: all but hidden files and folders
-    /// (`.build`, `.git`, `.venv`...), `runs/` (training output) and `Package.resolved`.
-    static func packageFiles(in package: URL) -> [URL] {
-        let skipped: Set<String> = ["runs", "Package.resolved"]
-        guard let walker = FileManager.default.enumerator(
-            at: package, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
-        else { return [] }
-        var files: [URL] = []
-        for case let url as URL in walker {
-            if skipped.contains(url.lastPathComponent) {
-                walker.skipDescendants()
-            } else if (try? url.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true {
-                files.append(url)
-            }
-        }
-        return files
+    /// The package's manifest and the source files of its targets. Only these: SwiftPM plans the
+    /// build again when one is added or removed, so the list stays current; a removed file of
+    /// another kind (a doc, a script) would stay on it and stop the build as a missing input.
+    static func packageFiles(of package: Package) -> [URL] {
+        [package.directoryURL.appending(path: "Package.swift")]
+            + package.targets.compactMap { $0 as? SourceModuleTarget }.flatMap { $0.sourceFiles.map(\.url) }
     }
 
     /// `sh -c script git-version OUTPUT PACKAGE_DIR`. Dirty means a tracked file differs from HEAD

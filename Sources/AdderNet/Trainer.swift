@@ -307,7 +307,5 @@ public final class Trainer {
 }
 
 func jsonString<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    try JSONOutput.string(value)
 }

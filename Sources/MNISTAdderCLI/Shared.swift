@@ -43,7 +43,7 @@ struct AddendRange: ExpressibleByArgument {
 /// Data options shared by `train`, `evaluate` and `predict`.
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Folder of MNIST-format IDX files (raw or .gz) to use instead of the bundled MNIST (default: the bundled MNIST).",
+        "Folder of MNIST-format IDX files (raw or .gz) to use instead of the bundled MNIST. (default: none, the bundled MNIST)",
         discussion: "Also read from the environment variable \(MNIST.dataDirectoryEnvironmentVariable); the option wins."))
     var dataDir: String?
 
@@ -115,13 +115,11 @@ var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 /// A percentage with two decimals: 0.99312 → "99.31%".
 func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 
-/// JSON text of a value, keys sorted, pretty-printed. The values printed are checked finite before;
+/// JSON text of a value in the shared format (`JSONOutput`: keys sorted, `/` unescaped), pretty-printed. The values printed are checked finite before;
 /// should one still be NaN or infinite, a `CommandError` names its field instead of `EncodingError`.
 func prettyJSON<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     do {
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return try JSONOutput.string(value, pretty: true)
     } catch let EncodingError.invalidValue(found, context) {
         let field = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
         throw CommandError(
