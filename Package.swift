@@ -3,7 +3,8 @@
 // small training engine on BLAS. Layout: NNCore (tensors, ops, optimizers, safetensors),
 // MNISTData (IDX files and the combined dataset), AdderNet (the network and training),
 // DigitImage (PNG in and out, preprocessing), AdderReport (pictures and page of a run), ONNXProto (ONNX's onnx.proto as
-// Swift, generated once), AdderONNX (ONNX export), mnist-adder (the CLI).
+// Swift, generated once), AdderONNX (ONNX export), BuildInfo (the git commit, embedded by
+// Plugins/BuildInfoPlugin), mnist-adder (the CLI).
 import PackageDescription
 
 
@@ -69,6 +70,9 @@ let package = Package(
                 "AdderNet", "DigitImage", "NNCore",
                 .target(name: "CRsvg", condition: .when(platforms: [.linux])),
             ]),
+        // BuildInfo.version: the git commit, written before each build by the plugin (git on PATH).
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
         // The one inference path of predict and serve: decode, preprocess, normalize, forward, softmax, adder.
         .target(name: "AdderInference", dependencies: ["AdderNet", "DigitImage", "MNISTData", "NNCore"]),
         // onnx.pb.swift is generated from the onnx 1.23.2 wheel's onnx.proto by protoc 3.21.12 and
@@ -102,6 +106,7 @@ let package = Package(
             dependencies: [
                 "AdderNet", "MNISTData", "DigitImage", "NNCore", "AdderServer", "AdderInference", "AdderONNX",
                 "AdderReport",
+                "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -50,9 +50,7 @@ struct AdderBenchCommand: ParsableCommand {
         let report = try AdderBench.run(options) { line in
             FileHandle.standardError.write(Data("adder-bench: \(line)\n".utf8))
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(report)
+        let data = try JSONOutput.encoder(pretty: true).encode(report)
         if let output {
             try data.write(to: URL(fileURLWithPath: output))
         } else {

@@ -39,7 +39,7 @@ public enum Checkpoint {
     /// PyTorch `state_dict`), the built-in network whose keys and shapes it has. Returns the network
     /// and the file's metadata. Throws `SafetensorsError` for a malformed file or a tensor of another
     /// dtype, `ModelDescriptionError` for unreadable `model` metadata, and `CheckpointError` for
-    /// missing or extra keys or a wrong shape (against the closest network, naming the key, the
+    /// missing and extra keys or a wrong shape (against the closest network, naming it, the key, the
     /// expected and the found shape) or a NaN or infinite value (which `nn.Module.load_state_dict`
     /// would accept; a network with one predicts NaN). The errors do not name the file; callers
     /// that read a user's file add it.
@@ -53,10 +53,11 @@ public enum Checkpoint {
         let entries = model.stateEntries
         let keys = Set(entries.map(\.key))
         let extra = file.names.filter { !keys.contains($0) }.sorted()
-        guard extra.isEmpty else { throw CheckpointError.unexpectedKeys(extra) }
         // num_batches_tracked may be absent, as PyTorch's BatchNorm2d accepts (it starts from 0 then).
         let missing = entries.filter { !file.names.contains($0.key) && !$0.isInt64 }.map(\.key)
-        guard missing.isEmpty else { throw CheckpointError.missingKeys(missing) }
+        guard missing.isEmpty && extra.isEmpty else {
+            throw CheckpointError.keyMismatch(network: model.name, missing: missing, unexpected: extra)
+        }
         var state: [String: Tensor] = [:]
         for entry in entries {
             guard file.names.contains(entry.key) else {
@@ -66,7 +67,8 @@ public enum Checkpoint {
             let found = try file.entry(entry.key)
             let scalarAsVector = entry.shape.isEmpty && found.shape == [1]
             guard found.shape == entry.shape || scalarAsVector else {
-                throw CheckpointError.shapeMismatch(key: entry.key, expected: entry.shape, found: found.shape)
+                throw CheckpointError.shapeMismatch(
+                    network: model.name, key: entry.key, expected: entry.shape, found: found.shape)
             }
             let tensor: Tensor
             if entry.isInt64 && found.dtype == .int64 {
@@ -101,9 +103,7 @@ public enum Checkpoint {
 extension ModelDescription {
     /// The description as one line of JSON with sorted keys, as checkpoints store it.
     public func jsonString() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        try JSONOutput.string(self)
     }
 
     /// Reads a description from JSON and checks it. Throws `ModelDescriptionError.unreadable`

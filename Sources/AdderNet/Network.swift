@@ -45,22 +45,27 @@ public struct AdderNetwork: Sendable, Equatable {
 
     /// A network with the given tensors, checked against the description.
     ///
-    /// - Throws: `CheckpointError.missingKeys`, `.unexpectedKeys` or `.shapeMismatch` (naming the key,
-    ///   the expected and the found shape). Matches `nn.Module.load_state_dict(strict=True)`.
+    /// - Throws: `CheckpointError.keyMismatch` (the missing and the unexpected keys together) or
+    ///   `.shapeMismatch` (naming the key, the expected and the found shape), each naming the
+    ///   network. Matches `nn.Module.load_state_dict(strict=True)`.
     public init(_ model: ModelDescription = .seed, stateDict: [String: Tensor]) throws {
         let entries = model.stateEntries
         let missing = entries.map(\.key).filter { stateDict[$0] == nil }
-        guard missing.isEmpty else { throw CheckpointError.missingKeys(missing) }
         let keys = Set(entries.map(\.key))
         let extra = stateDict.keys.filter { !keys.contains($0) }.sorted()
-        guard extra.isEmpty else { throw CheckpointError.unexpectedKeys(extra) }
+        guard missing.isEmpty && extra.isEmpty else {
+            throw CheckpointError.keyMismatch(network: model.name, missing: missing, unexpected: extra)
+        }
         var parameters: [Tensor] = [], buffers: [Tensor] = []
         for entry in entries {
-            guard let tensor = stateDict[entry.key] else { throw CheckpointError.missingKeys([entry.key]) }
+            guard let tensor = stateDict[entry.key] else {
+                throw CheckpointError.keyMismatch(network: model.name, missing: [entry.key], unexpected: [])
+            }
             // A scalar may come as [] (PyTorch) or [1] (older writers of int64 values).
             let fits = tensor.shape == entry.shape || (entry.shape.isEmpty && tensor.shape == [1])
             guard fits else {
-                throw CheckpointError.shapeMismatch(key: entry.key, expected: entry.shape, found: tensor.shape)
+                throw CheckpointError.shapeMismatch(
+                    network: model.name, key: entry.key, expected: entry.shape, found: tensor.shape)
             }
             let shaped = tensor.reshaped(to: entry.shape)
             if entry.isParameter { parameters.append(shaped) } else { buffers.append(shaped) }

@@ -54,6 +54,12 @@ public final class Trainer {
     public let testSet: AdderDataset
     /// Runs forward and backward.
     public let engine: AdderEngine
+    /// The version of the program that trains (the CLI gives `BuildInfo.version`, the git commit),
+    /// written into every checkpoint's metadata under `versionKey`; nil leaves the key out. A resumed
+    /// run's checkpoints carry the version that wrote them last.
+    public var version: String?
+    /// The checkpoint metadata key of `version`.
+    public static let versionKey = "version"
     private var optimizer: any Optimizer
     private let schedule: any LearningRateSchedule
 
@@ -238,6 +244,7 @@ public final class Trainer {
             "plan": try engine.plan(for: network.model, batch: trainingBatch, mode: .training).choicesText,
         ]
         if let last = history.last { metadata["metrics"] = try jsonString(last) }
+        if let version { metadata[Self.versionKey] = version }
         return metadata
     }
 
@@ -300,7 +307,5 @@ public final class Trainer {
 }
 
 func jsonString<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    try JSONOutput.string(value)
 }

@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import NIOHTTP1
+import NNCore
 
 /// What `GET /api/model` answers.
 public struct ModelResponse: Sendable, Equatable, Codable {
@@ -149,8 +150,7 @@ public enum PredictionServer {
     }
 
     static func jsonBuffer(_ value: some Encodable) -> ByteBuffer {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSONOutput.encoder()
         // Every value encoded here is made of finite numbers and strings, which always encode.
         let data = (try? encoder.encode(value)) ?? Data(#"{"error":"response could not be encoded"}"#.utf8)
         return ByteBuffer(bytes: data)

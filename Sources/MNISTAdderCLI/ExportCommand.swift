@@ -16,19 +16,21 @@ struct ExportCommand: ParsableCommand {
             """)
 
     @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
-    @Option(help: "The ONNX file to write (replaced if it exists).") var output: String
+    @Option(help: "The ONNX file to write; an existing file is replaced, as torch.onnx.export does, and the message says so.")
+    var output: String
 
     /// The checkpoint metadata carried into the ONNX file (the description is written by the exporter).
-    static let carriedMetadata = ["epoch", "seed", "metrics"]
+    static let carriedMetadata = ["epoch", "seed", "metrics", Trainer.versionKey]
 
     func run() throws {
         let (network, metadata, checkpointURL) = try loadCheckpoint(checkpoint)
         let url = URL(fileURLWithPath: output)
         try Self.checkOutput(url, checkpoint: checkpointURL)
+        let replaced = FileManager.default.fileExists(atPath: url.path)
         let carried = metadata.filter { Self.carriedMetadata.contains($0.key) }
         try ONNXExport.write(network, metadata: carried, to: url)
         let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-        print("Wrote \(url.path): network \(network.model.name), \(network.model.parameterCount) parameters, "
+        print("\(replaced ? "Replaced" : "Wrote") \(url.path): network \(network.model.name), \(network.model.parameterCount) parameters, "
               + "ONNX opset \(ONNXExport.opsetVersion), \(size) bytes")
     }
 
@@ -40,7 +42,7 @@ struct ExportCommand: ParsableCommand {
         }
         let folder = url.deletingLastPathComponent()
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw CommandError("--output \(url.path): the folder \(folder.path) does not exist, expected an existing folder")
+            throw CommandError("--output \(url.path): the folder \(folder.path) does not exist, expected an existing folder", status: .noInput)
         }
         if url.resolvingSymlinksInPath().standardizedFileURL.path == checkpoint.resolvingSymlinksInPath().standardizedFileURL.path {
             throw CommandError("--output \(url.path) is the checkpoint being exported, expected another file")

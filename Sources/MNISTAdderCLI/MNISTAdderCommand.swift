@@ -1,6 +1,7 @@
 // `mnist-adder`: train the two-input network, evaluate a checkpoint, predict a user's digit,
 // draw a run's pictures, fetch MNIST, serve a drawing page, export to ONNX.
 import ArgumentParser
+import BuildInfo
 import NNCore
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -15,6 +16,10 @@ enum Main {
         BLASKernels.restartWithSupportedKernelsIfNeeded()
         // One line at a time even into a pipe or a file, so a log shows each epoch as it ends.
         setvbuf(stdout, nil, _IOLBF, 0)
+        if let message = MNISTAdderCommand.unknownSubcommandMessage(Array(CommandLine.arguments.dropFirst())) {
+            printError("mnist-adder: " + message)
+            exit(ExitStatus.usage.rawValue)
+        }
         do {
             var command = try MNISTAdderCommand.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -26,8 +31,9 @@ enum Main {
             // Help and version requests arrive as errors with exit code 0: let the parser print them.
             guard MNISTAdderCommand.exitCode(for: error) != .success else { MNISTAdderCommand.exit(withError: error) }
             // Everything else is one line on stderr, without a usage dump or a stack trace.
+            // The status by kind of failure: the one table in ExitStatus (README "Exit codes").
             printError("mnist-adder: " + MNISTAdderCommand.message(for: error))
-            exit(MNISTAdderCommand.exitCode(for: error).rawValue)
+            exit(ExitStatus(for: error).rawValue)
         }
     }
 }
@@ -36,6 +42,9 @@ struct MNISTAdderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mnist-adder",
         abstract: "Reads an MNIST digit and adds an integer to it: a CNN classifies, a tiny linear net adds.",
+        discussion: "Exit codes: 0 done, 64 usage, 65 bad input data, 66 missing input, 70 internal error, "
+            + "74 I/O error, 130/143 stopped by SIGINT/SIGTERM (README, \"Exit codes\").",
+        version: BuildInfo.version,
         subcommands: [
             TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ReportCommand.self,
             SummaryCommand.self, DownloadCommand.self, ServeCommand.self, ExportCommand.self,

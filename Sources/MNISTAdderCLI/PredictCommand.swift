@@ -54,14 +54,14 @@ struct PredictCommand: ParsableCommand {
             do {
                 bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
             } catch {
-                throw CommandError("cannot read image \(path): \(error.localizedDescription)")
+                throw CommandError("cannot read image \(path): \(error.localizedDescription)", status: .noInput)
             }
             let digit: PreprocessedDigit
             do {
                 digit = try DigitInference.prepare(png: bytes, source: path, maximumPixels: maximumPixels).digit
             } catch let error as PNGError {
                 if case .tooLarge(_, let width, let height, let side, _) = error, width <= side, height <= side {
-                    throw CommandError("\(error) (--max-pixels raises the budget)")
+                    throw CommandError("\(error) (--max-pixels raises the budget)", status: .dataError)
                 }
                 throw error
             }

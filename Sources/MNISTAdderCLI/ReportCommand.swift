@@ -17,13 +17,13 @@ struct ReportCommand: ParsableCommand {
         let folder = run.url
         let historyURL = run.historyJSON
         guard let historyData = try? Data(contentsOf: historyURL) else {
-            throw CommandError("\(folder.path) is not a training run: no readable \(RunFolder.historyJSONFile)")
+            throw CommandError("\(folder.path) is not a training run: no readable \(RunFolder.historyJSONFile)", status: .noInput)
         }
         let history: [EpochRecord]
         do {
             history = try JSONDecoder().decode([EpochRecord].self, from: historyData)
         } catch {
-            throw CommandError("\(historyURL.path) is not a history written by mnist-adder train: \(error)")
+            throw CommandError("\(historyURL.path) is not a history written by mnist-adder train: \(error)", status: .dataError)
         }
         let (network, metadata, _) = try loadCheckpoint(run.model.path)
         let options = (try? Trainer.savedOptions(in: folder)) ?? TrainingOptions()

@@ -43,7 +43,7 @@ struct AddendRange: ExpressibleByArgument {
 /// Data options shared by `train`, `evaluate` and `predict`.
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Folder of MNIST-format IDX files (raw or .gz) to use instead of the bundled MNIST.",
+        "Folder of MNIST-format IDX files (raw or .gz) to use instead of the bundled MNIST. (default: none, the bundled MNIST)",
         discussion: "Also read from the environment variable \(MNIST.dataDirectoryEnvironmentVariable); the option wins."))
     var dataDir: String?
 
@@ -81,22 +81,27 @@ func loadCheckpoint(_ path: String) throws -> (network: AdderNetwork, metadata: 
     do {
         url = try RunFolder.checkpoint(at: path)
     } catch let error as RunFolderError {
-        throw CommandError(error.description)
+        throw CommandError(error.description, status: .noInput)
     }
     do {
         let (network, metadata) = try Checkpoint.load(contentsOf: url)
         return (network, metadata, url)
     } catch let error as CheckpointError {
-        throw CommandError("\(url.path): \(error)")
+        throw CommandError("\(url.path): \(error)", status: .dataError)
     } catch let error as ModelDescriptionError {
-        throw CommandError("\(url.path): \(error)")
+        throw CommandError("\(url.path): \(error)", status: .dataError)
     }
 }
 
-/// A thrown error that the command line prints as one line.
+/// A thrown error that the command line prints as one line, and the status it exits with
+/// (`ExitStatus.usage` unless said otherwise: most are a bad option value).
 struct CommandError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    let status: ExitStatus
+    init(_ description: String, status: ExitStatus = .usage) {
+        self.description = description
+        self.status = status
+    }
 }
 
 /// Writes a line to standard error.
@@ -110,16 +115,15 @@ var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 /// A percentage with two decimals: 0.99312 → "99.31%".
 func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 
-/// JSON text of a value, keys sorted, pretty-printed. The values printed are checked finite before;
+/// JSON text of a value in the shared format (`JSONOutput`: keys sorted, `/` unescaped), pretty-printed. The values printed are checked finite before;
 /// should one still be NaN or infinite, a `CommandError` names its field instead of `EncodingError`.
 func prettyJSON<T: Encodable>(_ value: T) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     do {
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return try JSONOutput.string(value, pretty: true)
     } catch let EncodingError.invalidValue(found, context) {
         let field = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
-        throw CommandError("cannot print JSON: \(field.isEmpty ? "the output" : field) is \(found), expected a finite number")
+        throw CommandError(
+            "cannot print JSON: \(field.isEmpty ? "the output" : field) is \(found), expected a finite number", status: .dataError)
     }
 }
 
@@ -128,7 +132,7 @@ func namingCheckpoint<R>(_ url: URL, _ body: () throws -> R) throws -> R {
     do {
         return try body()
     } catch let error as NonFiniteForwardError {
-        throw CommandError("\(url.path): \(error)")
+        throw CommandError("\(url.path): \(error)", status: .dataError)
     }
 }
 

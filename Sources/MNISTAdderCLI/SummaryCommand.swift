@@ -10,7 +10,7 @@ struct SummaryCommand: ParsableCommand {
         abstract: "Print a network's layers, each parameter's name and shape, and the parameter count.",
         discussion: "With --plan, also the execution plan: per step its output shape, algorithm, FLOPs and bytes.")
 
-    @Option(help: "The network: \(ModelDescription.builtIn.map(\.name).joined(separator: ", ")).")
+    @Option(help: "The network: \(ModelDescription.builtIn.map(\.name).joined(separator: ", ")). (default: seed, or the checkpoint's)")
     var model: String?
 
     @Option(help: "A checkpoint file or run folder: summarize the network it holds.")

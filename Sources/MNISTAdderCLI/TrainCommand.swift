@@ -2,6 +2,7 @@
 // then both accuracies on the 10,000 test images.
 import AdderNet
 import ArgumentParser
+import BuildInfo
 import DigitImage
 import Foundation
 import MNISTData
@@ -17,28 +18,32 @@ struct TrainCommand: ParsableCommand {
             output folder, with pictures of the run (curves, confusion matrix, misclassified digits, report.html).
             """)
 
-    @Option(help: "The network: \(ModelDescription.builtIn.map(\.name).joined(separator: ", ")) (default: seed).") var model: String?
-    @Option(parsing: .unconditional, help: "Passes over the training set.") var epochs: Int?
-    @Option(parsing: .unconditional, help: "Images per optimizer step.") var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Learning rate (the peak of the one-cycle schedule).") var learningRate: Float?
-    @Option(help: "adam, adamw or sgd (Nesterov, momentum 0.9).") var optimizer: OptimizerKind?
-    @Option(help: "onecycle, step or constant.") var schedule: ScheduleKind?
-    @Option(parsing: .unconditional, help: "L2 weight decay (decoupled for adamw).") var weightDecay: Float?
-    @Option(parsing: .unconditional, help: "Seeds the weights, the integers and the shuffling.") var seed: UInt64?
-    @Option(parsing: .unconditional, help: "Weights of cross-entropy and MSE in the loss, as CE,MSE.") var lossWeights: String?
-    @Option(parsing: .unconditional, help: "Range of the integer added to the digit, as LO...HI.") var addendRange: AddendRange?
-    @Option(parsing: .unconditional, help: "Train on the first N training images only (quick runs).") var limit: Int?
-    @Option(parsing: .unconditional, help: "Evaluate on the first N test images only (quick runs).") var testLimit: Int?
-    @Option(parsing: .unconditional, help: "Worker threads (default: one per core).") var threads: Int?
+    @Option(help: "The network: \(ModelDescription.builtIn.map(\.name).joined(separator: ", ")). (default: seed)") var model: String?
+    @Option(parsing: .unconditional, help: "Passes over the training set. (default: \(Self.defaults.epochs))") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Images per optimizer step. (default: \(Self.defaults.batchSize))") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Learning rate, the peak of the one-cycle schedule. (default: \(Self.defaults.learningRate))") var learningRate: Float?
+    @Option(help: "adam, adamw or sgd, Nesterov with momentum 0.9. (default: \(Self.defaults.optimizer.rawValue))") var optimizer: OptimizerKind?
+    @Option(help: "onecycle, step or constant. (default: \(Self.defaults.schedule.rawValue))") var schedule: ScheduleKind?
+    @Option(parsing: .unconditional, help: "L2 weight decay, decoupled for adamw. (default: \(Self.defaults.weightDecay))") var weightDecay: Float?
+    @Option(parsing: .unconditional, help: "Seeds the weights, the integers and the shuffling. (default: \(Self.defaults.seed))") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Weights of cross-entropy and MSE in the loss, as CE,MSE. (default: \(Self.defaults.lossWeights.crossEntropy),\(Self.defaults.lossWeights.mse))") var lossWeights: String?
+    @Option(parsing: .unconditional, help: "Range of the integer added to the digit, as LO...HI. (default: \(AddendRange(Self.defaults.addendRange).text))") var addendRange: AddendRange?
+    @Option(parsing: .unconditional, help: "Train on the first N training images only, for quick runs. (default: all)") var limit: Int?
+    @Option(parsing: .unconditional, help: "Evaluate on the first N test images only, for quick runs. (default: all)") var testLimit: Int?
+    @Option(parsing: .unconditional, help: "Worker threads, 0 for one per core. (default: one per core)") var threads: Int?
     @Flag(help: "Drop the last partial batch of each epoch.") var dropLast = false
     @Option(help: ArgumentHelp(
-        "How the convolutions' algorithms are chosen: table (fixed per CPU kind, the default) or measure.",
+        "How the convolutions' algorithms are chosen: table (fixed per CPU kind) or measure. (default: table)",
         discussion: "measure times each convolution with each algorithm that fits it on this machine (cached in "
             + "~/.cache/mnist-adder/plans.json) and keeps the faster; the choice is saved with the run and --resume reuses it."))
     var plan: PlanChoice?
-    @Option(help: "Folder for the checkpoint, history and pictures (default: runs/<date-time>).") var output: String?
+    @Option(help: "Folder for the checkpoint, history and pictures. (default: runs/<date-time>)") var output: String?
     @Option(help: "Continue the run saved in this folder, with its own options (give no training options with it).") var resume: String?
     @OptionGroup var data: DataOptions
+
+    /// The options a run gets when none is given, shown in `--help` (the options are Optional here,
+    /// so that `--resume` can tell which were given).
+    static let defaults = TrainingOptions()
 
     func run() throws {
         let trainer: Trainer
@@ -69,6 +74,7 @@ struct TrainCommand: ParsableCommand {
             try Self.checkHoldsNoRun(outputDirectory)
         }
         try Self.checkWritable(outputDirectory)
+        trainer.version = BuildInfo.version
         let o = trainer.options
         print("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
               + "\(o.epochs) epochs, batch \(o.batchSize), \(o.optimizer.rawValue) \(o.schedule.rawValue) "
@@ -95,7 +101,7 @@ struct TrainCommand: ParsableCommand {
                     r.trainClassificationAccuracy, r.trainAdditionAccuracy,
                     r.testClassificationAccuracy, r.testAdditionAccuracy,
                 ].map { percent($0).leftPadded(to: 10) }.joined(separator: "  ")
-                print(String(format: "%3d/%-3d %7.4f  ", r.epoch, o.epochs, r.loss) + accuracies
+                print(String(format: "%3d/%-3d ", r.epoch, o.epochs) + lossColumn(r.loss) + "  " + accuracies
                       + String(format: "  %7.1f", r.trainSeconds + r.testSeconds))
             }
         }

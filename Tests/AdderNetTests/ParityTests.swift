@@ -153,20 +153,28 @@ func checkpointErrors() throws {
 
     state["conv3.weight"] = Tensor(shape: [32, 16, 5, 5])
     try Safetensors.write(state, to: dir.appendingPathComponent("shape.safetensors"))
-    #expect(throws: CheckpointError.shapeMismatch(key: "conv3.weight", expected: [32, 16, 3, 3], found: [32, 16, 5, 5])) {
+    #expect(throws: CheckpointError.shapeMismatch(
+        network: "seed", key: "conv3.weight", expected: [32, 16, 3, 3], found: [32, 16, 5, 5])) {
         try Checkpoint.load(contentsOf: dir.appendingPathComponent("shape.safetensors"))
     }
     state = AdderNetwork(seed: 1).stateDict
     state["out2.bias"] = nil
     try Safetensors.write(state, to: dir.appendingPathComponent("missing.safetensors"))
-    #expect(throws: CheckpointError.missingKeys(["out2.bias"])) {
+    #expect(throws: CheckpointError.keyMismatch(network: "seed", missing: ["out2.bias"], unexpected: [])) {
         try Checkpoint.load(contentsOf: dir.appendingPathComponent("missing.safetensors"))
     }
     state = AdderNetwork(seed: 1).stateDict
     state["fc.weight"] = Tensor(shape: [2])
     try Safetensors.write(state, to: dir.appendingPathComponent("extra.safetensors"))
-    #expect(throws: CheckpointError.unexpectedKeys(["fc.weight"])) {
+    #expect(throws: CheckpointError.keyMismatch(network: "seed", missing: [], unexpected: ["fc.weight"])) {
         try Checkpoint.load(contentsOf: dir.appendingPathComponent("extra.safetensors"))
+    }
+    // A renamed key: both the key the network misses and the one it does not know, in one error.
+    state = AdderNetwork(seed: 1).stateDict
+    state["out2.bais"] = state.removeValue(forKey: "out2.bias")
+    try Safetensors.write(state, to: dir.appendingPathComponent("renamed.safetensors"))
+    #expect(throws: CheckpointError.keyMismatch(network: "seed", missing: ["out2.bias"], unexpected: ["out2.bais"])) {
+        try Checkpoint.load(contentsOf: dir.appendingPathComponent("renamed.safetensors"))
     }
     for (value, index) in [(Float.nan, 37), (-Float.infinity, 0)] {
         state = AdderNetwork(seed: 1).stateDict
@@ -182,19 +190,30 @@ func checkpointErrors() throws {
     }
 }
 
-@Test("checkpoint errors list a few keys, count the rest and name a prefix the keys carry")
+@Test("checkpoint errors name the network, list a few keys, count the rest, and hint at a prefix or a rename")
 func checkpointErrorMessages() {
     let prefixed = ModelDescription.seed.parameterNames.map { "model." + $0 } + ["optimizer.step"]
-    let text = CheckpointError.unexpectedKeys(prefixed.sorted()).description
-    #expect(text.hasPrefix("checkpoint has 23 unexpected key(s): model.conv1.bias, model.conv1.weight,"), "\(text)")
+    let text = CheckpointError.keyMismatch(network: "seed", missing: [], unexpected: prefixed.sorted()).description
+    #expect(text.hasPrefix(
+        "checkpoint does not match network 'seed': 23 unexpected key(s): model.conv1.bias, model.conv1.weight,"), "\(text)")
     #expect(text.contains(" and 17 more; expected the keys without the prefix 'model.', such as input1.weight"), "\(text)")
     #expect(text.contains("training-state"), "\(text)")
-    let wrapped = CheckpointError.unexpectedKeys(["module.conv1.weight"]).description
-    #expect(wrapped == "checkpoint has 1 unexpected key(s): module.conv1.weight; "
-        + "expected the keys without the prefix 'module.', such as conv1.weight", "\(wrapped)")
-    #expect(CheckpointError.unexpectedKeys(["fc.weight"]).description == "checkpoint has 1 unexpected key(s): fc.weight")
-    #expect(CheckpointError.missingKeys(ModelDescription.seed.parameterNames).description.hasSuffix(
-        "and 16 more (the file holds none of this network's tensors)"))
+    let wrapped = CheckpointError.keyMismatch(
+        network: "seed", missing: ["conv1.weight"], unexpected: ["module.conv1.weight"]).description
+    #expect(wrapped == "checkpoint does not match network 'seed': 1 missing key(s): conv1.weight; "
+        + "1 unexpected key(s): module.conv1.weight; expected the keys without the prefix 'module.', such as conv1.weight",
+        "\(wrapped)")
+    #expect(CheckpointError.keyMismatch(network: "seed", missing: [], unexpected: ["fc.weight"]).description
+        == "checkpoint does not match network 'seed': 1 unexpected key(s): fc.weight")
+    let renamed = CheckpointError.keyMismatch(
+        network: "seed-bn", missing: ["bn1.running_var", "out2.bias"], unexpected: ["bn1.running_variance", "out2.bais"])
+    #expect(renamed.description == "checkpoint does not match network 'seed-bn': "
+        + "2 missing key(s): bn1.running_var, out2.bias; 2 unexpected key(s): bn1.running_variance, out2.bais; "
+        + "out2.bais looks like out2.bias renamed", "\(renamed)")
+    #expect(CheckpointError.keyMismatch(network: "seed", missing: ModelDescription.seed.parameterNames, unexpected: [])
+        .description.hasSuffix("and 16 more (the file holds none of this network's tensors)"))
+    #expect(CheckpointError.shapeMismatch(network: "pytorch-examples", key: "fc1.weight", expected: [128, 9216], found: [128, 4])
+        .description == "checkpoint does not match network 'pytorch-examples': key fc1.weight has shape [128, 4], expected [128, 9216]")
     #expect(CheckpointError.nonFinite(key: "conv1.bias", index: 3, value: .infinity).description
         == "checkpoint key conv1.bias holds inf at element 3, expected finite numbers")
 }

@@ -6,19 +6,27 @@ import Foundation
 import NNCore
 import Testing
 
-@Test("export writes the exporter's bytes for the run folder's checkpoint, with the run's seed and epoch")
+@Test("export writes the exporter's bytes for the run folder's checkpoint, with the run's seed, epoch and version")
 func exportRunFolder() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let network = AdderNetwork(.seedBN, seed: 4)
     let checkpoint = RunFolder(folder).model
-    try Checkpoint.save(network, metadata: ["format": Checkpoint.formatName, "seed": "4", "epoch": "2", "plan": "x"], to: checkpoint)
+    try Checkpoint.save(
+        network, metadata: ["format": Checkpoint.formatName, "seed": "4", "epoch": "2", "plan": "x", "version": "5ab4011"],
+        to: checkpoint)
     let output = folder.appendingPathComponent("model.onnx")
     let r = try runCLI(["export", "--checkpoint", folder.path, "--output", output.path])
     #expect(r.status == 0, "\(r.stderr)")
     #expect(r.stdout.contains("Wrote \(output.path): network seed-bn, 100749 parameters, ONNX opset 17"), "\(r.stdout)")
     let written = try [UInt8](Data(contentsOf: output))
-    #expect(written == (try ONNXExport.serialized(network, metadata: ["seed": "4", "epoch": "2"])))
+    #expect(written == (try ONNXExport.serialized(network, metadata: ["seed": "4", "epoch": "2", "version": "5ab4011"])))
+
+    // A second export over the same file replaces it and says so.
+    let again = try runCLI(["export", "--checkpoint", folder.path, "--output", output.path])
+    #expect(again.status == 0, "\(again.stderr)")
+    #expect(again.stdout.hasPrefix("Replaced \(output.path): network seed-bn"), "\(again.stdout)")
+    #expect(try [UInt8](Data(contentsOf: output)) == written)
 }
 
 @Test("export refuses an output it must not write, in one line naming it", arguments: [

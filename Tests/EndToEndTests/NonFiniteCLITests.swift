@@ -1,5 +1,6 @@
 // A checkpoint with finite but huge weights (a random network ×1e30) and an empty test set, as a
-// user meets them on the command line: one line on stderr naming the layer or the empty set, exit 1.
+// user meets them on the command line: one line on stderr naming the layer or the empty set, exit 65
+// (bad input data, README "Exit codes").
 import AdderNet
 import Foundation
 import NNCore
@@ -15,9 +16,9 @@ func hugeCheckpoint(in folder: URL) throws -> URL {
     return url
 }
 
-/// Checks a failed run: exit status 1, nothing on stdout, one line on stderr holding `message`.
+/// Checks a failed run: exit status 65 (bad input data), nothing on stdout, one line on stderr holding `message`.
 func expectOneLineError(_ r: ProcessOutput, _ message: String) {
-    #expect(r.status == 1)
+    #expect(r.status == 65)
     #expect(r.stdout.isEmpty, "stdout: \(r.stdout)")
     let lines = r.stderr.split(separator: "\n", omittingEmptySubsequences: true)
     #expect(lines.count == 1, "stderr: \(r.stderr)")

@@ -65,7 +65,7 @@ public enum PlanMeasurement {
         let choices = try measure(model, pieceSize: pieceSize)
         cache[key] = choices
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if let data = try? JSONEncoder().encode(cache) { try? data.write(to: url, options: .atomic) }
+        if let data = try? JSONOutput.encoder().encode(cache) { try? data.write(to: url, options: .atomic) }
         return (choices, false)
     }
 
