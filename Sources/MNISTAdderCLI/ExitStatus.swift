@@ -3,6 +3,7 @@
 // usage error already is, and 128 + the signal number for a run stopped by a signal.
 import AdderNet
 import AdderONNX
+import AdderReport
 import AdderServer
 import ArgumentParser
 import DigitImage
