@@ -167,6 +167,17 @@ extension Trainer {
         return (file, options, history, progress)
     }
 
+    /// Removes the temporary files (`.<file>.tmp-<pid>-<random>`, see `Safetensors.stageFile`) that a
+    /// run killed while writing its files left in `directory`.
+    static func removeStaleTemporaries(in directory: URL) {
+        let names = [RunFolder.trainingStateFile, RunFolder.modelFile, RunFolder.historyJSONFile, RunFolder.historyCSVFile]
+        let prefixes = names.map { "." + $0 + ".tmp-" }
+        let found = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in found where prefixes.contains(where: name.hasPrefix) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+    }
+
     /// Continues the run saved in `directory`: the same options, weights, optimizer state, history,
     /// and the epoch in progress from the batch it stopped at.
     ///
@@ -203,6 +214,7 @@ extension Trainer {
                     + "expected epoch \(history.count + 1) after \(history.count) finished")
         }
         trainer.progress = progress
+        removeStaleTemporaries(in: directory)
         let steps = history.count * trainer.stepsPerEpoch + (progress?.batchesDone ?? 0)
         guard trainer.optimizer.stepCount == steps else {
             throw TrainingError.cannotResume(

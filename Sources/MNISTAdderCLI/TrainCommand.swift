@@ -74,22 +74,22 @@ struct TrainCommand: ParsableCommand {
             }
             let (train, test) = try loadData(saved)
             trainer = try Trainer.resume(from: folder, trainSet: train, testSet: test, epochs: epochs)
+            outputDirectory = output.map { URL(fileURLWithPath: $0) } ?? folder
+            if outputDirectory.standardizedFileURL.path != folder.standardizedFileURL.path {
+                try Self.checkHoldsNoRun(outputDirectory)
+            }
             guard !trainer.isFinished else {
                 let done = trainer.completedEpochs
                 throw CommandError(
                     "\(folder.path) is a finished run (\(done) of \(done) epochs), nothing to resume; to train it further "
                         + "give the new total: mnist-adder train --resume \(shellQuoted(folder.path)) --epochs N (N > \(done))")
             }
-            outputDirectory = output.map { URL(fileURLWithPath: $0) } ?? folder
-            if outputDirectory.standardizedFileURL.path != folder.standardizedFileURL.path {
-                try Self.checkHoldsNoRun(outputDirectory)
-            }
             let position = trainer.progress.map {
-                " and batch \($0.batchesDone) of \(trainer.stepsPerEpoch) of epoch \($0.epoch)"
-            } ?? ""
+                "in epoch \($0.epoch) of \(trainer.options.epochs) after batch \($0.batchesDone) of \(trainer.stepsPerEpoch)"
+            } ?? "after epoch \(trainer.completedEpochs) of \(trainer.options.epochs)"
             let extended = trainer.options.epochs == saved.epochs ? ""
                 : " (extended from \(saved.epochs) epochs; the \(saved.schedule.rawValue) schedule is now that of \(trainer.options.epochs))"
-            say("Resuming \(folder.path) after epoch \(trainer.completedEpochs)\(position) of \(trainer.options.epochs)\(extended)")
+            say("Resuming \(folder.path) \(position)\(extended)")
         } else {
             let options = try makeOptions()
             try options.validate()
@@ -154,7 +154,7 @@ struct TrainCommand: ParsableCommand {
     private func goOnCommand(_ directory: URL) -> String {
         var words = ["mnist-adder", "train", "--resume", directory.path]
         if let dataDir = data.dataDir { words += ["--data-dir", dataDir] }
-        if saveEvery != 60 { words += ["--save-every", "\(saveEvery)"] }
+        if saveEvery != 60 { words += ["--save-every", String(format: "%g", saveEvery)] }
         if json { words.append("--json") }
         return words.map(shellQuoted).joined(separator: " ")
     }
