@@ -194,7 +194,8 @@ extension Trainer {
             let begun = history.count + (progress == nil ? 0 : 1)
             guard epochs >= max(1, begun) else {
                 throw TrainingError.invalidOption(
-                    name: "epochs", expected: "at least the \(begun) epochs \(directory.path) has begun", found: "\(epochs)")
+                    name: "epochs", expected: "at least \(max(1, begun)) (epochs begun in \(directory.path): \(begun))",
+                    found: "\(epochs)")
             }
             options.epochs = epochs
         }

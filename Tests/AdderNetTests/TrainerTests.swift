@@ -203,7 +203,7 @@ func extendedConstantRun() throws {
     let first = try Trainer(options: short, trainSet: train, testSet: test)
     try first.run(outputDirectory: folder)
     #expect(try Trainer.resume(from: folder, trainSet: train, testSet: test).isFinished)
-    #expect(throws: TrainingError.invalidOption(name: "epochs", expected: "at least the 1 epochs \(folder.path) has begun", found: "0")) {
+    #expect(throws: TrainingError.invalidOption(name: "epochs", expected: "at least 1 (epochs begun in \(folder.path): 1)", found: "0")) {
         try Trainer.resume(from: folder, trainSet: train, testSet: test, epochs: 0)
     }
     let extended = try Trainer.resume(from: folder, trainSet: train, testSet: test, epochs: 3)

@@ -136,7 +136,7 @@ func extendFinishedRun() throws {
     #expect(short.status == 0, "\(short.stderr)")
 
     let fewer = try runCLI(["train", "--resume", extended.path, "--epochs", "0"])
-    #expect(fewer.stderr == "mnist-adder: --epochs: expected at least the 1 epochs \(extended.path) has begun, found 0\n")
+    #expect(fewer.stderr == "mnist-adder: --epochs: expected at least 1 (epochs begun in \(extended.path): 1), found 0\n")
     let more = try runCLI(["train", "--resume", extended.path, "--epochs", "2"])
     #expect(more.status == 0, "\(more.stderr)")
     #expect(more.stdout.contains("Resuming \(extended.path) after epoch 1 of 2 (extended from 1 epochs; the constant "
