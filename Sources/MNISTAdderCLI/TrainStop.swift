@@ -62,7 +62,7 @@ final class StopRequest: @unchecked Sendable {
         lock.unlock()
         guard first else { TrainStopExit.exitStopped(by: number) }
         let name = number == SIGTERM ? "SIGTERM" : "Ctrl-C"
-        printError("\n\(name): stopping after this step and saving the training state (again to quit at once)")
+        printError("\n\(name): stopping after this step and saving the training state (a second one quits at once)")
     }
 }
 
