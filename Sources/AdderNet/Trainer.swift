@@ -1,5 +1,6 @@
 // The training loop: the seed's job (cross-entropy + MSE, trained together, then both accuracies
-// on the test set), with a checkpoint after every epoch that a killed run resumes from exactly.
+// on the test set), with a checkpoint after every epoch and a training state (TrainingState.swift)
+// that a stopped or killed run resumes from exactly.
 import Foundation
 import MNISTData
 import NNCore
@@ -45,9 +46,9 @@ public final class Trainer {
     /// The run's settings.
     public let options: TrainingOptions
     /// The network being trained.
-    public private(set) var network: AdderNetwork
+    public internal(set) var network: AdderNetwork
     /// Metrics of every finished epoch, oldest first.
-    public private(set) var history: [EpochRecord] = []
+    public internal(set) var history: [EpochRecord] = []
     /// The training split with its integers.
     public let trainSet: AdderDataset
     /// The test split with its fixed integers.
@@ -60,8 +61,10 @@ public final class Trainer {
     public var version: String?
     /// The checkpoint metadata key of `version`.
     public static let versionKey = "version"
-    private var optimizer: any Optimizer
+    var optimizer: any Optimizer
     private let schedule: any LearningRateSchedule
+    /// How far the epoch in progress got (nil between epochs); saved in a mid-epoch training state.
+    public internal(set) var progress: EpochProgress?
 
     /// Sets up a fresh run: weights from `options.seed`, optimizer and schedule as the options say.
     /// Throws `TrainingError.invalidOption` for a bad setting, or when `dropLast` with a batch larger
@@ -128,58 +131,91 @@ public final class Trainer {
     /// Epochs already finished (after a resume, the epoch it continues from).
     public var completedEpochs: Int { history.count }
 
-    /// Trains from the next unfinished epoch to `options.epochs`, or to `stopAfterEpoch` if it comes
-    /// first (as if the run were interrupted there; the checkpoint then resumes it exactly).
+    /// Trains from where the run stands (the next unfinished epoch, or the middle of one after a
+    /// resume) to `options.epochs`, or to `stopAfterEpoch` if it comes first (as if the run were
+    /// interrupted there; the checkpoint then resumes it exactly).
     ///
     /// After each epoch: the test set is evaluated, and when `outputDirectory` is given, the model,
-    /// the training state and the history are written atomically into it. Throws
+    /// the training state and the history are written atomically into it. With `saveEvery` (seconds,
+    /// 0: after every step) the training state alone is also written during an epoch whenever that
+    /// long has passed since the last save, and once before the first step of a new run, so a run
+    /// killed at any moment resumes exactly. `stopRequested` is asked after every step and every
+    /// epoch: when it answers true the state is saved and the run returns `.stopped`. Throws
     /// `TrainingError.diverged` on a non-finite loss, `.cannotWrite` or a `SafetensorsError` on I/O.
+    @discardableResult
     public func run(
-        outputDirectory: URL?, stopAfterEpoch: Int? = nil,
-        onEvent: (TrainingEvent) -> Void = { _ in }
-    ) throws {
+        outputDirectory: URL?, stopAfterEpoch: Int? = nil, saveEvery: Double? = nil,
+        stopRequested: () -> Bool = { false }, onEvent: (TrainingEvent) -> Void = { _ in }
+    ) throws -> TrainingOutcome {
+        var saver = PeriodicSaver(directory: outputDirectory, interval: saveEvery)
+        if saveEvery != nil, history.isEmpty, progress == nil { try saver.save(self) }
         let lastEpoch = min(options.epochs, stopAfterEpoch ?? options.epochs)
-        guard completedEpochs < lastEpoch else { return }
+        guard completedEpochs < lastEpoch else { return .finished }
         for epoch in (completedEpochs + 1)...lastEpoch {
-            let record = try trainEpoch(epoch, onEvent: onEvent)
+            guard let record = try trainEpoch(epoch, saver: &saver, stopRequested: stopRequested, onEvent: onEvent)
+            else { return .stopped(epoch: epoch, batchesDone: progress?.batchesDone ?? 0) }
             history.append(record)
+            progress = nil
             if let outputDirectory { try save(to: outputDirectory) }
+            saver.saved()
             onEvent(.epoch(record))
+            if epoch < lastEpoch && stopRequested() { return .stopped(epoch: epoch, batchesDone: nil) }
         }
+        return .finished
     }
 
-    private func trainEpoch(_ epoch: Int, onEvent: (TrainingEvent) -> Void) throws -> EpochRecord {
-        let batches = try trainSet.batches(
+    /// Trains one epoch from `progress` (or its start) and evaluates the test set; nil when
+    /// `stopRequested` stopped it after a step (its progress then saved).
+    private func trainEpoch(
+        _ epoch: Int, saver: inout PeriodicSaver, stopRequested: () -> Bool, onEvent: (TrainingEvent) -> Void
+    ) throws -> EpochRecord? {
+        let resumed = progress.flatMap { $0.epoch == epoch ? $0 : nil }
+        var p = resumed ?? EpochProgress(epoch: epoch)
+        var classification = AccuracyMeter(), addition = AccuracyMeter()
+        classification.update(correct: p.classificationCorrect, count: p.seen)
+        addition.update(correct: p.additionCorrect, count: p.seen)
+        // The epoch's order is a pure function of (seed, epoch): a resumed epoch skips the batches done.
+        let full = try trainSet.batches(
             batchSize: options.batchSize, epoch: epoch - 1, shuffle: true, seed: options.seed,
             dropLast: options.dropLast, prefetch: true)
-        let total = batches.count
-        var lossSum = 0.0, ceSum = 0.0, mseSum = 0.0
-        var classification = AccuracyMeter(), addition = AccuracyMeter()
-        let start = Date()
-        var dataSeconds = 0.0
+        let total = full.count
+        let batches = AdderBatches(
+            dataset: trainSet, order: Array(full.order.dropFirst(p.batchesDone * options.batchSize)),
+            batchSize: options.batchSize, dropLast: options.dropLast, prefetch: true)
+        let start = Date().addingTimeInterval(-p.trainSeconds)
         var waitStart = Date()
-        var done = 0
         for batch in batches {
-            dataSeconds += Date().timeIntervalSince(waitStart)
+            p.dataSeconds += Date().timeIntervalSince(waitStart)
             try schedule.apply(to: &optimizer, step: optimizer.stepCount)
             let result = try engine.step(
                 network, images: batch.images, addends: batch.addends, labels: batch.labels,
                 weights: options.lossWeights, dropout: DropoutContext(seed: options.seed, step: optimizer.stepCount))
-            guard result.loss.isFinite else { throw try divergence(result, batch: batch, epoch: epoch, number: done + 1) }
+            guard result.loss.isFinite else {
+                throw try divergence(result, batch: batch, epoch: epoch, number: p.batchesDone + 1)
+            }
             optimizer.step(parameters: &network.parameters, gradients: result.gradients)
             network.buffers = result.buffers
             let n = Double(batch.count)
-            lossSum += Double(result.loss) * n
-            ceSum += Double(result.crossEntropy) * n
-            mseSum += Double(result.mse) * n
+            p.lossSum += Double(result.loss) * n
+            p.crossEntropySum += Double(result.crossEntropy) * n
+            p.mseSum += Double(result.mse) * n
             classification.update(predictions: result.forward.digits, targets: batch.labels)
             addition.update(predictions: result.forward.sums.scalars.map(roundedSum), targets: batch.sums)
-            done += 1
-            let elapsed = Date().timeIntervalSince(start)
+            p.batchesDone += 1
+            p.classificationCorrect = classification.correct
+            p.additionCorrect = addition.correct
+            p.seen = classification.seen
+            p.trainSeconds = Date().timeIntervalSince(start)
+            progress = p
             onEvent(.batch(
-                epoch: epoch, done: done, total: total,
-                imagesPerSecond: Double(classification.seen) / max(elapsed, 1e-9),
-                runningLoss: lossSum / Double(classification.seen)))
+                epoch: epoch, done: p.batchesDone, total: total,
+                imagesPerSecond: Double(classification.seen) / max(p.trainSeconds, 1e-9),
+                runningLoss: p.lossSum / Double(classification.seen)))
+            if stopRequested() {
+                try saver.save(self)
+                return nil
+            }
+            try saver.saveIfDue(self)
             waitStart = Date()
         }
         let trainSeconds = Date().timeIntervalSince(start)
@@ -187,10 +223,10 @@ public final class Trainer {
         let test = try evaluate(network, on: testSet, engine: engine)
         let seen = Double(max(1, classification.seen))
         return EpochRecord(
-            epoch: epoch, loss: lossSum / seen, crossEntropy: ceSum / seen, mse: mseSum / seen,
+            epoch: epoch, loss: p.lossSum / seen, crossEntropy: p.crossEntropySum / seen, mse: p.mseSum / seen,
             trainClassificationAccuracy: classification.accuracy, trainAdditionAccuracy: addition.accuracy,
             testClassificationAccuracy: test.classificationAccuracy, testAdditionAccuracy: test.additionAccuracy,
-            trainSeconds: trainSeconds, testSeconds: Date().timeIntervalSince(testStart), dataSeconds: dataSeconds,
+            trainSeconds: trainSeconds, testSeconds: Date().timeIntervalSince(testStart), dataSeconds: p.dataSeconds,
             learningRate: Double(optimizer.parameterGroups.first?.learningRate ?? 0))
     }
 
@@ -204,90 +240,6 @@ public final class Trainer {
             ?? (!result.forward.sums.scalars.allSatisfy(\.isFinite) ? "adder"
                 : !result.crossEntropy.isFinite ? "cross-entropy" : "MSE")
         return TrainingError.diverged(epoch: epoch, batch: number, layer: layer)
-    }
-
-    // MARK: - Checkpoints
-
-    /// Writes the model, the training state and the history into `directory` (created if missing).
-    /// The files are replaced all together or not at all (`FileSetWriter`): on a full disk or a
-    /// read-only folder the previous epoch's files stay whole. Throws `TrainingError.cannotWrite`
-    /// naming the file and the system's reason, or `SafetensorsError`.
-    public func save(to directory: URL) throws {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw TrainingError.cannotWrite(path: directory.path, reason: "\(error.localizedDescription)")
-        }
-        let metadata = try checkpointMetadata()
-        var state: [String: Tensor] = [:]
-        for (name, tensor) in network.stateDict { state["model." + name] = tensor }
-        for (name, tensor) in optimizer.stateDict() { state["optimizer." + name] = tensor }
-        var stateMetadata = metadata
-        stateMetadata["history"] = try jsonString(history)
-        let folder = RunFolder(directory)
-        // All four files or none: a full disk or a read-only folder keeps the last epoch's set whole.
-        try FileSetWriter.write([
-            (folder.trainingState, try Safetensors.encode(state, metadata: stateMetadata)),
-            (folder.model, try Checkpoint.encode(network, metadata: metadata)),
-            (folder.historyJSON, Array(try jsonString(history).utf8)),
-            (folder.historyCSV, Array(Self.csv(history).utf8)),
-        ])
-    }
-
-    private func checkpointMetadata() throws -> [String: String] {
-        var metadata: [String: String] = [
-            "format": Checkpoint.formatName,
-            "epoch": String(completedEpochs),
-            "options": try jsonString(options),
-            "seed": String(options.seed),
-            Checkpoint.modelKey: try network.model.jsonString(),
-            "plan": try engine.plan(for: network.model, batch: trainingBatch, mode: .training).choicesText,
-        ]
-        if let last = history.last { metadata["metrics"] = try jsonString(last) }
-        if let version { metadata[Self.versionKey] = version }
-        return metadata
-    }
-
-    /// The options of the run saved in `directory`, read before its data is loaded (a resumed run
-    /// needs the same `limit` and `addendRange`). Throws `TrainingError.cannotResume`.
-    public static func savedOptions(in directory: URL) throws -> TrainingOptions {
-        try readState(directory).options
-    }
-
-    private static func readState(_ directory: URL) throws
-        -> (file: SafetensorsFile, options: TrainingOptions, history: [EpochRecord])
-    {
-        let url = RunFolder(directory).trainingState
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw TrainingError.cannotResume(folder: directory.path, reason: "no \(RunFolder.trainingStateFile) in it")
-        }
-        let file = try SafetensorsFile(contentsOf: url)
-        let decoder = JSONDecoder()
-        guard let optionsText = file.metadata["options"], let historyText = file.metadata["history"],
-              let options = try? decoder.decode(TrainingOptions.self, from: Data(optionsText.utf8)),
-              let history = try? decoder.decode([EpochRecord].self, from: Data(historyText.utf8))
-        else {
-            throw TrainingError.cannotResume(
-                folder: directory.path, reason: "\(RunFolder.trainingStateFile) lacks readable options and history metadata")
-        }
-        return (file, options, history)
-    }
-
-    /// Continues the run saved in `directory`: the same options, weights, optimizer state and history.
-    ///
-    /// Throws `TrainingError.cannotResume` naming the folder and what is missing or inconsistent.
-    public static func resume(from directory: URL, trainSet: AdderDataset, testSet: AdderDataset) throws -> Trainer {
-        let (file, options, history) = try readState(directory)
-        let trainer = try Trainer(options: options, trainSet: trainSet, testSet: testSet)
-        let model = try Checkpoint.description(of: file)
-        guard model.name == options.model else {
-            throw TrainingError.cannotResume(
-                folder: directory.path, reason: "its model is '\(model.name)' but its options say '\(options.model)'")
-        }
-        trainer.network = try AdderNetwork(model, stateDict: file.float32Tensors(withPrefix: "model."))
-        try trainer.optimizer.loadStateDict(file.float32Tensors(withPrefix: "optimizer."))
-        trainer.history = history
-        return trainer
     }
 
     /// The history as CSV: a header, then one row per epoch.

@@ -1,6 +1,7 @@
 // The pictures and the page of one training run: what they show, checked once, and the files written.
 import AdderNet
 import Foundation
+import NNCore
 
 /// One named setting of the run, as shown in the report (`epochs` = `10`).
 public struct RunSetting: Sendable, Equatable {
@@ -18,9 +19,7 @@ public struct RunSetting: Sendable, Equatable {
     /// The stored properties of `options` in JSON key order (its `Codable` form), values as JSON text
     /// without quotes around strings; an empty list if it does not encode to a JSON object.
     public static func list(_ options: TrainingOptions) -> [RunSetting] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(options),
+        guard let data = try? JSONOutput.encoder().encode(options),
               let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
         else { return [] }
         return object.keys.sorted().map { key in

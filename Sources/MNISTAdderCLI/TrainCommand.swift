@@ -15,7 +15,18 @@ struct TrainCommand: ParsableCommand {
         discussion: """
             With no options this is the seed's run on the bundled MNIST: 10 epochs, loss = cross-entropy + MSE. \
             After every epoch the model, the optimizer state and the history are written atomically into the \
-            output folder, with pictures of the run (curves, confusion matrix, misclassified digits, report.html).
+            output folder, with pictures of the run (curves, confusion matrix, misclassified digits, report.html). \
+            During an epoch the training state alone is written at least every --save-every seconds.
+
+            Ctrl-C or SIGTERM finishes the step under way, saves the training state, prints the command that goes \
+            on (mnist-adder train --resume DIR) and exits with 130 (Ctrl-C) or 143 (SIGTERM). A resumed run ends \
+            bit-identical to one never stopped.
+
+            --resume DIR --epochs N extends a run (finished or not) to N epochs in all. The learning-rate schedule \
+            is then the one of a run started with N epochs, at the step the run has reached: constant is unchanged, \
+            so the result is bit-identical to an N-epoch run; step moves its x0.1 drops to the thirds of the new \
+            total, so the rate can go back up; onecycle stretches its cycle over the new total, so the rate goes \
+            back up to where the longer cycle is at that step (still annealing to nearly 0 at the end).
             """)
 
     @Option(help: "The network: \(ModelDescription.builtIn.map(\.name).joined(separator: ", ")). (default: seed)") var model: String?
@@ -38,7 +49,10 @@ struct TrainCommand: ParsableCommand {
             + "~/.cache/mnist-adder/plans.json) and keeps the faster; the choice is saved with the run and --resume reuses it."))
     var plan: PlanChoice?
     @Option(help: "Folder for the checkpoint, history and pictures. (default: runs/<date-time>)") var output: String?
-    @Option(help: "Continue the run saved in this folder, with its own options (give no training options with it).") var resume: String?
+    @Option(help: "Continue the run saved in this folder, with its own options (of the training options only --epochs, to extend it).") var resume: String?
+    @Option(parsing: .unconditional, help: "Seconds between saves of the training state during an epoch, 0 for after every step.")
+    var saveEvery: Double = 60
+    @Flag(help: "Print one JSON object per epoch on standard output; the other lines go to standard error.") var json = false
     @OptionGroup var data: DataOptions
 
     /// The options a run gets when none is given, shown in `--help` (the options are Optional here,
@@ -46,25 +60,41 @@ struct TrainCommand: ParsableCommand {
     static let defaults = TrainingOptions()
 
     func run() throws {
+        guard saveEvery.isFinite, (0...86_400).contains(saveEvery) else {
+            throw TrainingError.invalidOption(name: "save-every", expected: "seconds in [0, 86400]", found: "\(saveEvery)")
+        }
+        // With --json, standard output holds the JSON lines alone.
+        let say: (String) -> Void = json ? { printError($0) } : { print($0) }
         let trainer: Trainer
         let outputDirectory: URL
         if let resume {
             let folder = URL(fileURLWithPath: resume)
             let saved = try Trainer.savedOptions(in: folder)
-            let given = givenTrainingOptions().map(\.flag)
+            let given = givenTrainingOptions().map(\.flag).filter { $0 != "--epochs" }
             guard given.isEmpty else {
                 throw CommandError(
                     "--resume continues \(folder.path) with the options it was started with (\(saved.epochs) epochs, "
                         + "batch \(saved.batchSize), seed \(saved.seed)); remove \(given.joined(separator: ", ")), "
-                        + "or start a new run without --resume")
+                        + "or start a new run without --resume (--epochs N is the one training option it takes)")
             }
             let (train, test) = try loadData(saved)
-            trainer = try Trainer.resume(from: folder, trainSet: train, testSet: test)
+            trainer = try Trainer.resume(from: folder, trainSet: train, testSet: test, epochs: epochs)
             outputDirectory = output.map { URL(fileURLWithPath: $0) } ?? folder
             if outputDirectory.standardizedFileURL.path != folder.standardizedFileURL.path {
                 try Self.checkHoldsNoRun(outputDirectory)
             }
-            print("Resuming \(folder.path) after epoch \(trainer.completedEpochs) of \(saved.epochs)")
+            guard !trainer.isFinished else {
+                let done = trainer.completedEpochs
+                throw CommandError(
+                    "\(folder.path) is a finished run (\(done) of \(done) epochs), nothing to resume; to train it further "
+                        + "give the new total: mnist-adder train --resume \(shellQuoted(folder.path)) --epochs N (N > \(done))")
+            }
+            let position = trainer.progress.map {
+                "in epoch \($0.epoch) of \(trainer.options.epochs) after batch \($0.batchesDone) of \(trainer.stepsPerEpoch)"
+            } ?? "after epoch \(trainer.completedEpochs) of \(trainer.options.epochs)"
+            let extended = trainer.options.epochs == saved.epochs ? ""
+                : " (extended from \(saved.epochs) epochs; the \(saved.schedule.rawValue) schedule is now that of \(trainer.options.epochs))"
+            say("Resuming \(folder.path) \(position)\(extended)")
         } else {
             let options = try makeOptions()
             try options.validate()
@@ -76,20 +106,24 @@ struct TrainCommand: ParsableCommand {
         try Self.checkWritable(outputDirectory)
         trainer.version = BuildInfo.version
         let o = trainer.options
-        print("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
+        say("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
               + "\(o.epochs) epochs, batch \(o.batchSize), \(o.optimizer.rawValue) \(o.schedule.rawValue) "
               + "lr \(o.learningRate), seed \(o.seed), \(trainer.engine.threads) threads, integers \(o.addendRange)")
         let measured = o.algorithms.isEmpty ? "" : " (measured on this machine)"
-        print("Plan\(measured): " + (try trainer.engine.plan(for: trainer.network.model, batch: trainer.trainingBatch, mode: .training).choicesText))
-        print("epoch   loss    train class  train add   test class  test add   seconds")
-        let progress = ProgressBar(enabled: standardErrorIsTerminal)
+        say("Plan\(measured): " + (try trainer.engine.plan(for: trainer.network.model, batch: trainer.trainingBatch, mode: .training).choicesText))
+        say("epoch   loss    train class  train add   test class  test add   seconds")
+        let progress = ProgressBar(enabled: standardErrorIsTerminal, epochs: o.epochs)
         var history = trainer.history
-        try trainer.run(outputDirectory: outputDirectory) { event in
+        let stop = StopRequest()
+        stop.install()
+        let outcome = try trainer.run(
+            outputDirectory: outputDirectory, saveEvery: saveEvery, stopRequested: { stop.receivedSignal != nil }
+        ) { event in
             switch event {
             case .batch(let epoch, let done, let total, let speed, let loss):
-                progress.update(epoch: epoch, of: o.epochs, done: done, total: total, imagesPerSecond: speed, loss: loss)
+                progress.update(epoch: epoch, done: done, total: total, imagesPerSecond: speed, loss: loss)
             case .epoch(let r):
-                progress.clear()
+                progress.finished(r)
                 history.append(r)
                 // The progress page; a failure to draw it must not stop the run, the checkpoint is written.
                 do {
@@ -101,24 +135,43 @@ struct TrainCommand: ParsableCommand {
                     r.trainClassificationAccuracy, r.trainAdditionAccuracy,
                     r.testClassificationAccuracy, r.testAdditionAccuracy,
                 ].map { percent($0).leftPadded(to: 10) }.joined(separator: "  ")
-                print(String(format: "%3d/%-3d ", r.epoch, o.epochs) + lossColumn(r.loss) + "  " + accuracies
-                      + String(format: "  %7.1f", r.trainSeconds + r.testSeconds))
+                say(String(format: "%3d/%-3d ", r.epoch, o.epochs) + lossColumn(r.loss) + "  " + accuracies
+                    + String(format: "  %7.1f", r.trainSeconds + r.testSeconds) + WarmUp.note(r))
+                if json, let line = try? EpochJSON(r, epochs: o.epochs).line() { print(line) }
             }
         }
+        if case .stopped(let epoch, let batchesDone) = outcome {
+            progress.clear()
+            let place = batchesDone.map { "in epoch \(epoch) after batch \($0) of \(trainer.stepsPerEpoch)" }
+                ?? "after epoch \(epoch) of \(o.epochs)"
+            say("Stopped \(place); the training state is saved in \(outputDirectory.path). Go on with:")
+            say("  " + goOnCommand(outputDirectory))
+            TrainStopExit.exitStopped(by: stop.receivedSignal ?? SIGINT)
+        }
+        stop.uninstall()
         let evaluation = try evaluate(trainer.network, on: trainer.testSet, engine: trainer.engine)
         let totalSeconds = trainer.history.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds }
-        print("")
-        print("Test set, \(evaluation.count) images: classification accuracy \(percent(evaluation.classificationAccuracy)), "
+        say("")
+        say("Test set, \(evaluation.count) images: classification accuracy \(percent(evaluation.classificationAccuracy)), "
               + "addition accuracy \(percent(evaluation.additionAccuracy))")
-        print(perDigitTable(evaluation))
-        print(String(format: "Time: %.1f s in all (%.1f s training, data waits %.2f s)", totalSeconds,
-                     trainer.history.reduce(0) { $0 + $1.trainSeconds }, trainer.history.reduce(0) { $0 + $1.dataSeconds }))
+        say(perDigitTable(evaluation))
+        say(String(format: "Time: %.1f s in all (%.1f s training, data waits %.2f s)", totalSeconds,
+                   trainer.history.reduce(0) { $0 + $1.trainSeconds }, trainer.history.reduce(0) { $0 + $1.dataSeconds }))
         try writeRunReport(
             to: outputDirectory, history: trainer.history, options: o, threads: trainer.engine.threads,
             finished: (evaluation, trainer.testSet))
         let model = RunFolder(outputDirectory).model
-        print("Wrote \(model.path), history and report.html in \(outputDirectory.path)")
-        print("Evaluate it again with: mnist-adder evaluate --checkpoint \(model.path)")
+        say("Wrote \(model.path), history and report.html in \(outputDirectory.path)")
+        say("Evaluate it again with: mnist-adder evaluate --checkpoint \(model.path)")
+    }
+
+    /// The command that continues the run saved in `directory`, with the options that are not saved in it.
+    private func goOnCommand(_ directory: URL) -> String {
+        var words = ["mnist-adder", "train", "--resume", directory.path]
+        if let dataDir = data.dataDir { words += ["--data-dir", dataDir] }
+        if saveEvery != 60 { words += ["--save-every", String(format: "%g", saveEvery)] }
+        if json { words.append("--json") }
+        return words.map(shellQuoted).joined(separator: " ")
     }
 
     /// One training option given on the command line: its flag, and how it sets `TrainingOptions`.
@@ -222,27 +275,58 @@ struct TrainCommand: ParsableCommand {
 extension OptimizerKind: ExpressibleByArgument {}
 extension ScheduleKind: ExpressibleByArgument {}
 
-/// A one-line progress bar on standard error, redrawn in place; silent when not on a terminal.
+/// A one-line progress bar on standard error, redrawn in place, with the time left in the epoch and in
+/// the run; silent when not on a terminal.
+///
+/// The time left is estimated from this epoch's seconds per batch so far (measured from the first batch
+/// it saw, so a resumed epoch counts only its own), plus the last test pass per epoch still to come.
 final class ProgressBar {
     let enabled: Bool
+    let epochs: Int
     private var lastDraw = Date.distantPast
+    private var epochStart: (epoch: Int, done: Int, time: Date)?
+    private var testSeconds = 0.0
 
-    init(enabled: Bool) { self.enabled = enabled }
+    init(enabled: Bool, epochs: Int) {
+        self.enabled = enabled
+        self.epochs = epochs
+    }
 
-    func update(epoch: Int, of epochs: Int, done: Int, total: Int, imagesPerSecond: Double, loss: Double) {
-        guard enabled, done == total || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+    func update(epoch: Int, done: Int, total: Int, imagesPerSecond: Double, loss: Double) {
+        guard enabled else { return }
+        if epochStart?.epoch != epoch { epochStart = (epoch, done, Date()) }
+        guard done == total || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = Date()
         let width = 30
         let filled = total == 0 ? width : width * done / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let line = "\repoch \(epoch)/\(epochs) \(bar) "
-            + String(format: "%4d/%d  %5.0f img/s  loss %.4f ", done, total, imagesPerSecond, loss)
+        var line = "\repoch \(epoch)/\(epochs) \(bar) "
+            + String(format: "%4d/%d  %5.0f img/s  loss %.4f", done, total, imagesPerSecond, loss)
+        if let start = epochStart, done > start.done {
+            let perBatch = Date().timeIntervalSince(start.time) / Double(done - start.done)
+            let epochLeft = perBatch * Double(total - done) + testSeconds
+            let runLeft = epochLeft + Double(epochs - epoch) * (perBatch * Double(total) + testSeconds)
+            line += "  left: epoch \(Self.clock(epochLeft)), run \(Self.clock(runLeft)) "
+        }
         FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// An epoch ended: its test pass is the estimate for the next ones, and the bar is cleared.
+    func finished(_ record: EpochRecord) {
+        testSeconds = record.testSeconds
+        epochStart = nil
+        clear()
     }
 
     func clear() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: 90) + "\r").utf8))
+        FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: 120) + "\r").utf8))
+    }
+
+    /// `seconds` as m:ss, or h:mm:ss from an hour.
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(max(0, seconds).rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 }
 

@@ -116,3 +116,119 @@ func resumeFromEmptyFolder() throws {
         try Trainer.savedOptions(in: folder)
     }
 }
+
+/// A small run for the stop-and-go-on tests: 2 epochs of 6 batches.
+private func smallRun(epochs: Int = 2, schedule: ScheduleKind = .onecycle) throws
+    -> (TrainingOptions, AdderDataset, AdderDataset)
+{
+    var options = TrainingOptions()
+    options.epochs = epochs
+    options.batchSize = 25
+    options.limit = 150
+    options.testLimit = 50
+    options.schedule = schedule
+    let train = try AdderDataset.load(.train, limit: options.limit, seed: options.seed)
+    let test = try AdderDataset.load(.test, limit: options.testLimit, seed: options.seed)
+    return (options, train, test)
+}
+
+/// The history without its timings (wall-clock seconds differ from run to run).
+private func untimed(_ history: [EpochRecord]) -> [EpochRecord] {
+    history.map {
+        var r = $0
+        r.trainSeconds = 0
+        r.testSeconds = 0
+        r.dataSeconds = 0
+        return r
+    }
+}
+
+@Test("a run stopped after batch 4 of epoch 1 and resumed ends with the weights and history of one never stopped")
+func midEpochResumeIsExact() throws {
+    let (options, train, test) = try smallRun()
+    let whole = try Trainer(options: options, trainSet: train, testSet: test)
+    try whole.run(outputDirectory: nil)
+
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let first = try Trainer(options: options, trainSet: train, testSet: test)
+    var asked = 0
+    let outcome = try first.run(outputDirectory: folder, saveEvery: 3600, stopRequested: {
+        asked += 1
+        return asked == 4
+    })
+    #expect(outcome == .stopped(epoch: 1, batchesDone: 4))
+    #expect(first.progress?.batchesDone == 4 && first.progress?.seen == 100)
+    #expect(!RunFolder(folder).holdsModel, "no epoch finished, so no model checkpoint yet")
+
+    let resumed = try Trainer.resume(from: folder, trainSet: train, testSet: test)
+    #expect(resumed.progress == first.progress)
+    #expect(resumed.completedEpochs == 0 && !resumed.isFinished)
+    #expect(try resumed.run(outputDirectory: folder) == .finished)
+    #expect(resumed.network == whole.network, "resumed weights differ from the uninterrupted run")
+    #expect(untimed(resumed.history) == untimed(whole.history))
+    #expect(resumed.progress == nil && resumed.isFinished)
+}
+
+@Test("a stop after an epoch's last step goes on with that epoch's test pass")
+func stopAfterLastBatch() throws {
+    let (options, train, test) = try smallRun()
+    let whole = try Trainer(options: options, trainSet: train, testSet: test)
+    try whole.run(outputDirectory: nil)
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let first = try Trainer(options: options, trainSet: train, testSet: test)
+    var asked = 0
+    let outcome = try first.run(outputDirectory: folder, stopRequested: {
+        asked += 1
+        return asked == 6
+    })
+    #expect(outcome == .stopped(epoch: 1, batchesDone: 6))
+    let resumed = try Trainer.resume(from: folder, trainSet: train, testSet: test)
+    try resumed.run(outputDirectory: folder)
+    #expect(resumed.network == whole.network)
+    #expect(untimed(resumed.history) == untimed(whole.history))
+}
+
+@Test("a 1-epoch run with a constant schedule extended to 3 equals a 3-epoch run; fewer epochs than begun are refused")
+func extendedConstantRun() throws {
+    let (options, train, test) = try smallRun(epochs: 3, schedule: .constant)
+    let whole = try Trainer(options: options, trainSet: train, testSet: test)
+    try whole.run(outputDirectory: nil)
+
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    var short = options
+    short.epochs = 1
+    let first = try Trainer(options: short, trainSet: train, testSet: test)
+    try first.run(outputDirectory: folder)
+    #expect(try Trainer.resume(from: folder, trainSet: train, testSet: test).isFinished)
+    #expect(throws: TrainingError.invalidOption(name: "epochs", expected: "at least 1 (epochs begun in \(folder.path): 1)", found: "0")) {
+        try Trainer.resume(from: folder, trainSet: train, testSet: test, epochs: 0)
+    }
+    let extended = try Trainer.resume(from: folder, trainSet: train, testSet: test, epochs: 3)
+    #expect(extended.options == options)
+    try extended.run(outputDirectory: folder)
+    #expect(extended.network == whole.network, "the extended run's weights differ from the 3-epoch run's")
+    #expect(untimed(extended.history) == untimed(whole.history))
+    #expect(try Trainer.savedOptions(in: folder).epochs == 3)
+}
+
+@Test("a one-cycle run extended takes the longer cycle's learning rate: not the 1-epoch run's last one")
+func extendedOneCycleRun() throws {
+    let (options, train, test) = try smallRun(epochs: 1)
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let first = try Trainer(options: options, trainSet: train, testSet: test)
+    try first.run(outputDirectory: folder)
+    let extended = try Trainer.resume(from: folder, trainSet: train, testSet: test, epochs: 2)
+    try extended.run(outputDirectory: nil)
+    var longer = options
+    longer.epochs = 2
+    let whole = try Trainer(options: longer, trainSet: train, testSet: test)
+    try whole.run(outputDirectory: nil)
+    // Epoch 2's last rate is the 2-epoch cycle's end; epoch 1's ended the 1-epoch cycle.
+    #expect(extended.history[1].learningRate == whole.history[1].learningRate)
+    #expect(extended.history[0].learningRate == first.history[0].learningRate)
+    #expect(extended.history[0].learningRate != whole.history[0].learningRate)
+}

@@ -123,3 +123,42 @@ struct WriteFaultTests {
         try expectUnchanged(saved, in: folder, besides: ["filler"])
     }
 }
+
+@Suite(.serialized, .enabled(if: TemporaryMount.isAvailable || Python.isRequired, "needs root and mount (required under CI)"))
+struct MidEpochWriteFaultTests {
+    let faults = WriteFaultTests()
+
+    /// Trains epoch 1 into `folder`, then runs on with a state save after every step until `fault`
+    /// breaks the disk: the first mid-epoch save of epoch 2 must fail with `reason`, leaving epoch 1's files.
+    func expectFailure(reason: String, besides extra: Set<String> = [], fault: (URL, TemporaryMount, [URL: Data]) throws -> Void) throws {
+        let mount = try TemporaryMount(size: "16m")
+        defer { mount.unmount() }
+        let folder = mount.folder.appendingPathComponent("run")
+        let (trainer, saved) = try faults.trainOneEpoch(into: folder)
+        try fault(folder, mount, saved)
+        let error = try #require(throws: TrainingError.self) { try trainer.run(outputDirectory: folder, saveEvery: 0) }
+        #expect(error == .cannotWrite(path: RunFolder(folder).trainingState.path, reason: reason))
+        #expect(trainer.progress?.epoch == 2 && trainer.progress?.batchesDone == 1, "the save after epoch 2's first step")
+        try faults.expectUnchanged(saved, in: folder, besides: extra)
+        // What is left resumes: epoch 1's state.
+        let resumed = try Trainer.resume(from: folder, trainSet: trainer.trainSet, testSet: trainer.testSet)
+        #expect(resumed.completedEpochs == 1 && resumed.progress == nil)
+    }
+
+    @Test("a read-only folder at the first mid-epoch save: 'Read-only file system', epoch 1's state intact")
+    func readOnlyMidEpoch() throws {
+        try expectFailure(reason: "Read-only file system") { _, mount, _ in try mount.remountReadOnly() }
+    }
+
+    @Test("a full disk at the first mid-epoch save: 'No space left on device', epoch 1's state intact")
+    func fullDiskMidEpoch() throws {
+        try expectFailure(reason: "No space left on device", besides: ["filler"]) { folder, _, _ in
+            let filler = folder.appendingPathComponent("filler")
+            let descriptor = open(filler.path, O_WRONLY | O_CREAT, 0o644)
+            #expect(descriptor >= 0)
+            let page = [UInt8](repeating: 1, count: 4096)
+            while page.withUnsafeBytes({ write(descriptor, $0.baseAddress!, $0.count) }) == 4096 {}
+            close(descriptor)
+        }
+    }
+}

@@ -179,8 +179,9 @@ func killAndResume() throws {
     try process.run()
     // Kill it as soon as the first epoch's checkpoint exists: somewhere in epoch 2 or its checkpoint.
     let state = RunFolder(killed).trainingState
+    let firstCheckpoint = RunFolder(killed).model
     let deadline = Date().addingTimeInterval(120)
-    while !FileManager.default.fileExists(atPath: state.path) && Date() < deadline && process.isRunning {
+    while !FileManager.default.fileExists(atPath: firstCheckpoint.path) && Date() < deadline && process.isRunning {
         // A blocking sleep: an awaited one waits for a free thread of the test pool, which other
         // tests keep busy, and the run can end meanwhile.
         usleep(5_000)
@@ -195,10 +196,11 @@ func killAndResume() throws {
 
     // Training options with --resume were ignored silently; now refused, the saved run untouched.
     let saved = try Data(contentsOf: state)
-    let changed = try runCLI(["train", "--resume", killed.path, "--epochs", "8", "--drop-last"])
+    let changed = try runCLI(["train", "--resume", killed.path, "--epochs", "8", "--drop-last", "--seed", "3"])
     #expect(changed.status != 0 && !changed.stdout.contains("Resuming"))
     #expect(changed.stderr == "mnist-adder: --resume continues \(killed.path) with the options it was started with "
-        + "(6 epochs, batch 40, seed 0); remove --epochs, --drop-last, or start a new run without --resume\n")
+        + "(6 epochs, batch 40, seed 0); remove --seed, --drop-last, or start a new run without --resume "
+        + "(--epochs N is the one training option it takes)\n")
     #expect(try Data(contentsOf: state) == saved)
 
     let resumed = try runCLI(["train", "--resume", killed.path])
