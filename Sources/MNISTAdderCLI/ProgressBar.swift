@@ -1,4 +1,5 @@
 // The progress bar of `mnist-adder train`: one line on standard error with the time left.
+import AdderNet
 import Foundation
 
 /// A one-line progress bar on standard error, redrawn in place, with the time left in the epoch and in
