@@ -43,6 +43,11 @@ let package = Package(
         .systemLibrary(
             name: "CPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        // libjpeg-turbo (the libjpeg 6.2 API), linked on Linux only: a macOS build refuses JPEG input with a
+        // clear error (JPEGError.unavailable) instead of needing Homebrew's jpeg-turbo.
+        .systemLibrary(
+            name: "CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
 
         .target(
             name: "NNCore",
@@ -55,7 +60,9 @@ let package = Package(
             ],
             resources: [.copy("Resources/mnist")]),
         .target(name: "AdderNet", dependencies: ["NNCore", "MNISTData"]),
-        .target(name: "DigitImage", dependencies: ["CPNG"]),
+        .target(
+            name: "DigitImage",
+            dependencies: ["CPNG", .target(name: "CJPEG", condition: .when(platforms: [.linux]))]),
         // The one inference path of predict and serve: decode, preprocess, normalize, forward, softmax, adder.
         .target(name: "AdderInference", dependencies: ["AdderNet", "DigitImage", "MNISTData", "NNCore"]),
         // onnx.pb.swift is generated from the onnx 1.23.2 wheel's onnx.proto by protoc 3.21.12 and
