@@ -233,6 +233,7 @@ public final class Trainer {
             "format": Checkpoint.formatName,
             "epoch": String(completedEpochs),
             "options": try jsonString(options),
+            Checkpoint.addendRangeKey: Checkpoint.addendRangeText(options.addendRange),
             "seed": String(options.seed),
             Checkpoint.modelKey: try network.model.jsonString(),
             "plan": try engine.plan(for: network.model, batch: trainingBatch, mode: .training).choicesText,

@@ -25,6 +25,13 @@ public struct NotAnImageError: Error, CustomStringConvertible, Equatable, Sendab
     /// Its first bytes (up to 8).
     public var firstBytes: [UInt8]
 
+    /// An error for `source`, which is `kind` and starts with `firstBytes`.
+    public init(source: String, kind: String, firstBytes: [UInt8]) {
+        self.source = source
+        self.kind = kind
+        self.firstBytes = firstBytes
+    }
+
     /// "SOURCE: is a gzip file, expected a PNG or JPEG image (first bytes 1f 8b 08 00 ...)".
     public var description: String {
         guard !firstBytes.isEmpty else { return "\(source): is empty, expected a PNG or JPEG image" }
