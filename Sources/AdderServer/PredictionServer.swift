@@ -11,8 +11,10 @@ import NIOHTTP1
 public struct ModelResponse: Sendable, Equatable, Codable {
     /// Layers, shapes and the parameter count.
     public var summary: ModelSummary
-    /// The checkpoint's metrics and metadata, as the CLI gave them.
-    public var metadata: [String: String]
+    /// The checkpoint's metrics and metadata, as the CLI gave them: values written as JSON (options, metrics,
+    /// history, model, addendRange) as JSON objects and arrays, every other value as its text
+    /// (`MetadataValue(metadataText:)`).
+    public var metadata: [String: MetadataValue]
     /// The smallest addend `POST /api/predict` accepts.
     public var addendMinimum: Int
     /// The largest addend `POST /api/predict` accepts.
@@ -104,7 +106,7 @@ public enum PredictionServer {
         let page = ByteBuffer(string: Page.html(addendRange: configuration.addendRange))
         let modelBody = jsonBuffer(
             ModelResponse(
-                summary: model.summary, metadata: model.metadata,
+                summary: model.summary, metadata: model.metadata.mapValues(MetadataValue.init(metadataText:)),
                 addendMinimum: configuration.addendRange.lowerBound,
                 addendMaximum: configuration.addendRange.upperBound))
 

@@ -100,8 +100,8 @@ struct PredictCommand: ParsableCommand {
             return
         }
         if files.hadFolder {
-            print(predictionTable(predictions.map {
-                ($0.source, $0.digit, $0.digit.flatMap { d in $0.probabilities?[d] }, $0.roundedSum, $0.label)
+            print(predictionTable(predictions.map { p in
+                (p.source, p.digit, p.digit.flatMap { d in p.probabilities?[d] }, p.roundedSum, p.label)
             }, addend: addend))
             return
         }

@@ -63,7 +63,18 @@ func checkConsistent(_ p: PredictionResponse, pixels: [UInt8], addend: Int) {
     #expect(p.roundedSum == Int(expected.sums.scalars[0].rounded()))
     #expect(p.addend == addend)
     #expect(p.milliseconds >= 0)
-    #expect(p.input.pixels == pixels)
+    // The echo of the network's input is a 28×28 gray PNG data URL holding exactly those pixels.
+    #expect(echoedPixels(p.input) == pixels)
+    #expect(p.input.pixels == nil)
+}
+
+/// The pixels of the 28×28 PNG data URL a prediction echoes (nil when it is not one).
+func echoedPixels(_ input: InputSummary) -> [UInt8]? {
+    let prefix = "data:image/png;base64,"
+    guard input.image.hasPrefix(prefix), let png = Data(base64Encoded: String(input.image.dropFirst(prefix.count))),
+        let image = try? PNGCodec.decode([UInt8](png), source: "echo"), image.width == 28, image.height == 28
+    else { return nil }
+    return stride(from: 0, to: image.pixels.count, by: 4).map { image.pixels[$0] }
 }
 
 @Suite struct PredictTests {
@@ -398,7 +409,7 @@ func checkConsistent(_ p: PredictionResponse, pixels: [UInt8], addend: Int) {
             #expect(parameters.map(\.shape) == ModelDescription.seed.parameterShapes)
             #expect(parameters.map(\.count).reduce(0, +) == 100_461)
             #expect(model.summary.layers[2].description == "Conv2d(32, 64, kernel_size=3) + ReLU + MaxPool2d(2, 2)")
-            #expect(model.metadata == metadata)
+            #expect(model.metadata == metadata.mapValues(MetadataValue.string))
             #expect(model.addendMinimum == 2 && model.addendMaximum == 6)
         }
     }
