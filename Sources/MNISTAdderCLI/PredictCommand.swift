@@ -48,6 +48,9 @@ struct PredictCommand: ParsableCommand {
         guard !images.isEmpty || !testIndices.isEmpty else {
             throw ValidationError("give at least one --image FILE or --test-index N")
         }
+        guard (0...AdderDataset.maximumAddend).contains(addend) else {
+            throw CommandError("--addend: expected 0...\(AdderDataset.maximumAddend), found \(addend)")
+        }
         let maximumPixels = try imageOptions.validated()
         let (network, metadata, url) = try loadCheckpoint(checkpoint)
         try checkAddend(addend, trainedOn: metadata, checkpoint: url)
