@@ -42,12 +42,17 @@ public enum PredictionServer {
     /// early answers closing the connection, JSON answers to malformed requests) and the connections
     /// share the configuration's cap; see `ServerConfiguration` and docs/server.md.
     ///
-    /// - Throws: `ServerConfigurationError` when the configuration is invalid.
+    /// - Throws: `ServerConfigurationError` when the configuration is invalid, `AddendRangeBeyondTrainingError`
+    ///   when its addend range reaches outside the one the model was trained on.
     public static func makeApplication(
         model: ServedModel, configuration: ServerConfiguration,
         onRunning: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
+        let (configured, trained) = (configuration.addendRange, model.trainedAddendRange)
+        guard trained.contains(configured.lowerBound), trained.contains(configured.upperBound) else {
+            throw AddendRangeBeyondTrainingError(configured: configured, trained: trained)
+        }
         let router = makeRouter(model: model, configuration: configuration)
         let registry = ConnectionRegistry(maximum: configuration.maximumConnections)
         let limits = ConnectionLimits(configuration, serverName: serverName)

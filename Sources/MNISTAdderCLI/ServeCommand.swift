@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         var info = metadata
         info["checkpoint"] = url.path
         let (name, host) = (url.lastPathComponent, host)
-        try await PredictionServer.run(model: ServedModel(network: network, metadata: info), configuration: configuration) {
+        try await PredictionServer.run(model: ServedModel(network: network, metadata: info, trainedAddendRange: trained), configuration: configuration) {
             // Unbuffered, so a script that reads the line learns the port at once.
             FileHandle.standardOutput.write(Data("Serving \(name) on http://\(host):\($0)/ (Ctrl-C to stop)\n".utf8))
         }

@@ -92,4 +92,16 @@ import Testing
             #expect(model.metadata["options"] == .object(["seed": .integer(42), "schedule": .string("onecycle")]))
         }
     }
+
+    @Test func theServedRangeMustLieWithinTheTrainedOne() throws {
+        let trained = ServedModel(network: network, metadata: ["addendRange": "[0,5]"])
+        #expect(trained.trainedAddendRange == 0...5)
+        #expect(ServedModel(network: network).trainedAddendRange == 0...9)
+        #expect(throws: AddendRangeBeyondTrainingError(configured: 0...9, trained: 0...5)) {
+            try PredictionServer.makeApplication(model: trained, configuration: ServerConfiguration(addendRange: 0...9))
+        }
+        #expect(AddendRangeBeyondTrainingError(configured: 0...9, trained: 0...5).description
+            == "addend range 0...9 reaches outside 0...5, the range the model was trained on; expected a range within it")
+        _ = try PredictionServer.makeApplication(model: trained, configuration: ServerConfiguration(addendRange: 1...5))
+    }
 }
