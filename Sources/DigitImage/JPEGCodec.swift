@@ -154,10 +154,11 @@ public enum JPEGCodec {
             guard cjpeg_reader_read_row(reader, scanline) != 0 else { throw failure() }
             toRGBA(scanline, components: components, count: outWidth, into: rgba)
             if reducer != nil {
-                reducer!.add(UnsafePointer(rgba), RowPlacement(y: y, x0: 0, dx: 1, count: outWidth))
+                reducer?.add(UnsafePointer(rgba), RowPlacement(y: y, x0: 0, dx: 1, count: outWidth))
             } else {
+                let start = y * outWidth * 4
                 pixels.withUnsafeMutableBufferPointer { out in
-                    out.baseAddress!.advanced(by: y * outWidth * 4).update(from: rgba, count: outWidth * 4)
+                    for i in 0..<(outWidth * 4) { out[start + i] = rgba[i] }
                 }
             }
         }
