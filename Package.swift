@@ -2,7 +2,7 @@
 // mnist-adder: a two-input, two-output MNIST network (digit and digit + integer) with its own
 // small training engine on BLAS. Layout: NNCore (tensors, ops, optimizers, safetensors),
 // MNISTData (IDX files and the combined dataset), AdderNet (the network and training),
-// DigitImage (PNG in and out, preprocessing, pictures of a run), ONNXProto (ONNX's onnx.proto as
+// DigitImage (PNG in and out, JPEG in, preprocessing, pictures of a run), ONNXProto (ONNX's onnx.proto as
 // Swift, generated once), AdderONNX (ONNX export), mnist-adder (the CLI).
 import PackageDescription
 
