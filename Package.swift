@@ -2,7 +2,7 @@
 // mnist-adder: a two-input, two-output MNIST network (digit and digit + integer) with its own
 // small training engine on BLAS. Layout: NNCore (tensors, ops, optimizers, safetensors),
 // MNISTData (IDX files and the combined dataset), AdderNet (the network and training),
-// DigitImage (PNG in and out, preprocessing), AdderReport (pictures and page of a run), ONNXProto (ONNX's onnx.proto as
+// DigitImage (PNG in and out, JPEG in, preprocessing), AdderReport (pictures and page of a run), ONNXProto (ONNX's onnx.proto as
 // Swift, generated once), AdderONNX (ONNX export), BuildInfo (the git commit, embedded by
 // Plugins/BuildInfoPlugin), mnist-adder (the CLI).
 import PackageDescription
@@ -50,6 +50,11 @@ let package = Package(
         .systemLibrary(
             name: "CRsvg", pkgConfig: "librsvg-2.0",
             providers: [.apt(["librsvg2-dev"]), .brew(["librsvg"])]),
+        // libjpeg-turbo (the libjpeg 6.2 API), linked on Linux only: a macOS build refuses JPEG input with a
+        // clear error (JPEGError.unavailable) instead of needing Homebrew's jpeg-turbo.
+        .systemLibrary(
+            name: "CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
 
         .target(
             name: "NNCore",
@@ -62,7 +67,9 @@ let package = Package(
             ],
             resources: [.copy("Resources/mnist")]),
         .target(name: "AdderNet", dependencies: ["NNCore", "MNISTData"]),
-        .target(name: "DigitImage", dependencies: ["CPNG"]),
+        .target(
+            name: "DigitImage",
+            dependencies: ["CPNG", .target(name: "CJPEG", condition: .when(platforms: [.linux]))]),
         // The pictures and report.html of a training run: SVG once, PNG from it by librsvg.
         .target(
             name: "AdderReport",

@@ -25,6 +25,9 @@ let package = Package(
             name: "FuzzPNG", dependencies: ["CFuzzerDriver", .product(name: "DigitImage", package: "mnist-adder")],
             swiftSettings: fuzzerFlags),
         .executableTarget(
+            name: "FuzzJPEG", dependencies: ["CFuzzerDriver", .product(name: "DigitImage", package: "mnist-adder")],
+            swiftSettings: fuzzerFlags),
+        .executableTarget(
             name: "FuzzPredictJSON", dependencies: ["CFuzzerDriver", .product(name: "AdderServer", package: "mnist-adder")],
             swiftSettings: fuzzerFlags),
     ],

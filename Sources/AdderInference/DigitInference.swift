@@ -1,4 +1,4 @@
-// The one inference path both `mnist-adder predict` and the server take: a PNG is decoded (in
+// The one inference path both `mnist-adder predict` and the server take: a PNG or JPEG is decoded (in
 // bounded memory) and prepared as MNIST's digits were, the 28×28 pixels are normalized as in
 // training, the network runs in evaluation mode, and its logits become probabilities and, through
 // the adder, a sum.
@@ -33,6 +33,18 @@ public enum DigitInference {
         -> (decoded: DecodedPNG, digit: PreprocessedDigit)
     {
         let decoded = try PNGCodec.decodeReduced(bytes, source: source, maximumPixelCount: maximumPixels)
+        return (decoded, DigitPreprocessor.mnistPixels(from: decoded.image))
+    }
+
+    /// Decodes a PNG or a JPEG (told from its magic bytes; `ImageDecoder.decodeReduced`) and prepares it as
+    /// MNIST's digits were (`DigitPreprocessor.mnistPixels`), with the same pixel budget and bounded memory for
+    /// both formats: the budget `maximumPixels` is checked from the header, an image over 512 pixels a side is
+    /// averaged down while it is decoded (a JPEG first scaled by libjpeg in its DCT), and a JPEG's EXIF
+    /// orientation is applied. Throws `NotAnImageError` (naming what the file is), `PNGError` or `JPEGError`.
+    public static func prepare(image bytes: [UInt8], source: String, maximumPixels: Int) throws
+        -> (decoded: DecodedImage, digit: PreprocessedDigit)
+    {
+        let decoded = try ImageDecoder.decodeReduced(bytes, source: source, maximumPixelCount: maximumPixels)
         return (decoded, DigitPreprocessor.mnistPixels(from: decoded.image))
     }
 

@@ -41,9 +41,11 @@ public enum Checkpoint {
     /// dtype, `ModelDescriptionError` for unreadable `model` metadata, and `CheckpointError` for
     /// missing and extra keys or a wrong shape (against the closest network, naming it, the key, the
     /// expected and the found shape) or a NaN or infinite value (which `nn.Module.load_state_dict`
-    /// would accept; a network with one predicts NaN). The errors do not name the file; callers
+    /// would accept; a network with one predicts NaN), or `.pyTorchFormat` for a `torch.save` file (zip or
+    /// pickle), saying how to convert it. The errors do not name the file; callers
     /// that read a user's file add it.
     public static func load(contentsOf url: URL) throws -> (network: AdderNetwork, metadata: [String: String]) {
+        try refusePyTorchFile(at: url)
         let file = try SafetensorsFile(contentsOf: url)
         let model = try description(of: file)
         guard model.inputShape == [1, AdderNetwork.imageSize, AdderNetwork.imageSize] else {

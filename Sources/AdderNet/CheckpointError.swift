@@ -13,6 +13,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     /// A parameter holding NaN or ±infinity; `index` is the first such element, row-major.
     /// (PyTorch's `load_state_dict` accepts these; a model with them predicts NaN.)
     case nonFinite(key: String, index: Int, value: Float)
+    /// The `addendRange` metadata (or the `options`' one) is not `[LO, HI]` with 0 ≤ LO ≤ HI ≤ 1,000,000.
+    case badAddendRange(found: String)
+    /// The file is a PyTorch `torch.save` file (`kind`: "a zip archive" or "a pickle"), not safetensors.
+    case pyTorchFormat(kind: String)
     /// Most keys a message lists before it says how many more there are.
     static let listedKeys = 6
     /// Most edits between an unexpected and a missing key for the hint that one is the other renamed.
@@ -36,6 +40,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             return "checkpoint does not match network '\(network)': key \(key) has shape \(found), expected \(expected)"
         case .nonFinite(let key, let index, let value):
             return "checkpoint key \(key) holds \(value) at element \(index), expected finite numbers"
+        case .badAddendRange(let found):
+            return "checkpoint metadata addendRange is \(found), expected [LO, HI] with 0 ≤ LO ≤ HI ≤ 1000000"
+        case .pyTorchFormat(let kind):
+            return "checkpoint is a PyTorch .pt/.pth file (\(kind)), expected safetensors; convert it \(Checkpoint.conversionHint)"
         }
     }
 

@@ -120,6 +120,7 @@ extension Trainer {
             "format": Checkpoint.formatName,
             "epoch": String(completedEpochs),
             "options": try jsonString(options),
+            Checkpoint.addendRangeKey: Checkpoint.addendRangeText(options.addendRange),
             "seed": String(options.seed),
             Checkpoint.modelKey: try network.model.jsonString(),
             "plan": try engine.plan(for: network.model, batch: trainingBatch, mode: .training).choicesText,

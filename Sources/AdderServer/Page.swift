@@ -233,13 +233,13 @@ enum Page {
       });
       const body = await res.json();
       if (id !== seq) return;
-      if (res.ok) render(body); else showError(res.status, body.error);
+      if (res.ok) render(body, id); else showError(res.status, body.error);
     } catch (err) {
       if (id === seq) showError(0, String(err));
     }
   }
 
-  function render(r) {
+  function render(r, id) {
     $("digit").textContent = r.digit;
     $("equation").textContent = `${r.digit} + ${r.addend} = ${r.roundedSum}`;
     $("raw").textContent = `adder output ${r.sum.toFixed(3)}`;
@@ -249,9 +249,10 @@ enum Page {
       bars[d].classList.toggle("best", d === r.digit);
     });
     const seen = $("seen").getContext("2d");
-    const img = seen.createImageData(28, 28);
-    r.input.pixels.forEach((v, i) => { img.data.set([v, v, v, 255], 4 * i); });
-    seen.putImageData(img, 0, 0);
+    // The answer echoes what the network saw as a 28×28 PNG data URL.
+    const echo = new Image();
+    echo.onload = () => { if (id === seq) { seen.clearRect(0, 0, 28, 28); seen.drawImage(echo, 0, 0); } };
+    echo.src = r.input.image;
     setStatus(`${r.milliseconds.toFixed(1)} ms on the server`, false);
     document.body.dataset.state = "ready";
   }
@@ -319,11 +320,11 @@ enum Page {
     const meta = m.metadata;
     if (meta.checkpoint) parts.push(`checkpoint ${meta.checkpoint.split("/").pop()}`);
     if (meta.epoch) parts.push(`epoch ${meta.epoch}`);
-    try {
-      const metrics = JSON.parse(meta.metrics || "null");
-      if (metrics) parts.push(`test accuracy ${(100 * metrics.testClassificationAccuracy).toFixed(2)}% (digit), `
-                              + `${(100 * metrics.testAdditionAccuracy).toFixed(2)}% (sum)`);
-    } catch (e) {}
+    // metrics is a JSON object (GET /api/model parses the metadata written as JSON).
+    const metrics = meta.metrics;
+    if (metrics && typeof metrics === "object")
+      parts.push(`test accuracy ${(100 * metrics.testClassificationAccuracy).toFixed(2)}% (digit), `
+                 + `${(100 * metrics.testAdditionAccuracy).toFixed(2)}% (sum)`);
     $("model").textContent = parts.join(" · ");
   }).catch(() => {});
 

@@ -27,7 +27,8 @@ public enum PredictionRequestError: Error, Equatable, CustomStringConvertible {
     /// `image`'s PNG header declares more pixels than the server's budget, or a side above `maximumSide`
     /// (`PNGCodec.maximumSide`). Status 400.
     case imageTooLarge(width: Int, height: Int, maximumPixels: Int, maximumSide: Int)
-    /// `image` is not a PNG that libpng can decode; the message is `PNGError`'s. Status 400.
+    /// `image` is not a PNG or JPEG that libpng or libjpeg can decode; the message is `NotAnImageError`'s,
+    /// `PNGError`'s or `JPEGError`'s. Status 400.
     case undecodablePNG(message: String)
     /// `pixels` has the wrong number of values. Status 400.
     case wrongPixelCount(expected: Int, found: Int)
@@ -64,7 +65,7 @@ public enum PredictionRequestError: Error, Equatable, CustomStringConvertible {
         case .wrongFieldType(let field, let expected):
             "field '\(field)' has the wrong type, expected \(expected)"
         case .missingInput:
-            "missing input, expected 'image' (a base64 PNG) or 'pixels' (784 integers in 0...255)"
+            "missing input, expected 'image' (a base64 PNG or JPEG) or 'pixels' (784 integers in 0...255)"
         case .conflictingInputs:
             "both 'image' and 'pixels' are given, expected exactly one of them"
         case .missingAddend(let allowed):

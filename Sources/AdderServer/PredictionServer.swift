@@ -12,8 +12,10 @@ import NNCore
 public struct ModelResponse: Sendable, Equatable, Codable {
     /// Layers, shapes and the parameter count.
     public var summary: ModelSummary
-    /// The checkpoint's metrics and metadata, as the CLI gave them.
-    public var metadata: [String: String]
+    /// The checkpoint's metrics and metadata, as the CLI gave them: values written as JSON (options, metrics,
+    /// history, model, addendRange) as JSON objects and arrays, every other value as its text
+    /// (`MetadataValue(metadataText:)`).
+    public var metadata: [String: MetadataValue]
     /// The smallest addend `POST /api/predict` accepts.
     public var addendMinimum: Int
     /// The largest addend `POST /api/predict` accepts.
@@ -41,12 +43,17 @@ public enum PredictionServer {
     /// early answers closing the connection, JSON answers to malformed requests) and the connections
     /// share the configuration's cap; see `ServerConfiguration` and docs/server.md.
     ///
-    /// - Throws: `ServerConfigurationError` when the configuration is invalid.
+    /// - Throws: `ServerConfigurationError` when the configuration is invalid, `AddendRangeBeyondTrainingError`
+    ///   when its addend range reaches outside the one the model was trained on.
     public static func makeApplication(
         model: ServedModel, configuration: ServerConfiguration,
         onRunning: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
+        let (configured, trained) = (configuration.addendRange, model.trainedAddendRange)
+        guard trained.contains(configured.lowerBound), trained.contains(configured.upperBound) else {
+            throw AddendRangeBeyondTrainingError(configured: configured, trained: trained)
+        }
         let router = makeRouter(model: model, configuration: configuration)
         let registry = ConnectionRegistry(maximum: configuration.maximumConnections)
         let limits = ConnectionLimits(configuration, serverName: serverName)
@@ -105,7 +112,7 @@ public enum PredictionServer {
         let page = ByteBuffer(string: Page.html(addendRange: configuration.addendRange))
         let modelBody = jsonBuffer(
             ModelResponse(
-                summary: model.summary, metadata: model.metadata,
+                summary: model.summary, metadata: model.metadata.mapValues(MetadataValue.init(metadataText:)),
                 addendMinimum: configuration.addendRange.lowerBound,
                 addendMaximum: configuration.addendRange.upperBound))
 

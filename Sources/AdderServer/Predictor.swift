@@ -41,8 +41,25 @@ public struct InputSummary: Sendable, Equatable, Codable {
     public var wasInverted: Bool
     /// True when the PNG was already an MNIST-style 28×28 image and used unchanged (always for `pixels`).
     public var isPassThrough: Bool
-    /// The 784 pixels the network saw, row-major, 0 background to 255 ink, before normalization.
-    public var pixels: [UInt8]
+    /// What the network saw, as a 28×28 8-bit gray PNG data URL (`data:image/png;base64,...`, about 400
+    /// characters): 0 background to 255 ink, before normalization.
+    public var image: String
+    /// The same 784 pixels as numbers, row-major; only when the request asked with `"includePixels": true`
+    /// (nil, and absent from the JSON, otherwise).
+    public var pixels: [UInt8]?
+
+    /// A summary whose `image` is the PNG of `pixels` (784 values); `pixels` is kept.
+    init(source: String, width: Int, height: Int, wasInverted: Bool, isPassThrough: Bool, pixels: [UInt8]) {
+        self.source = source
+        self.width = width
+        self.height = height
+        self.wasInverted = wasInverted
+        self.isPassThrough = isPassThrough
+        let side = DigitPreprocessor.side
+        let png = (try? PNGCodec.encodeGray(pixels, width: side, height: side)) ?? []
+        self.image = "data:image/png;base64," + Data(png).base64EncodedString()
+        self.pixels = pixels
+    }
 }
 
 /// The request body of `POST /api/predict`; numbers are read as Double so a wrong one can be named.
@@ -50,6 +67,7 @@ struct PredictionRequestBody: Decodable {
     var image: String?
     var pixels: [Double]?
     var addend: Double?
+    var includePixels: Bool?
 }
 
 /// A fixed set of engines, one per concurrent prediction; callers wait in order for a free one.
@@ -105,14 +123,16 @@ public struct Predictor: Sendable {
         let (request, addend) = try Self.parse(body, configuration: configuration)
         let configuration = configuration
         let network = model.network
+        let includePixels = request.includePixels ?? false
         return try await engines.withEngine { engine in
-            let input = try Self.input(from: request, configuration: configuration)
+            var input = try Self.input(from: request, configuration: configuration)
             let prediction: DigitPrediction
             do {
-                prediction = try DigitInference.predict([input.pixels], addends: [addend], network: network, engine: engine)[0]
+                prediction = try DigitInference.predict([input.pixels ?? []], addends: [addend], network: network, engine: engine)[0]
             } catch let error as NonFiniteForwardError {
                 throw PredictionRequestError.nonFiniteOutput(error.description)
             }
+            if !includePixels { input.pixels = nil }
             let elapsed = ContinuousClock.now - start
             let (seconds, attoseconds) = elapsed.components
             return PredictionResponse(
@@ -149,7 +169,8 @@ public struct Predictor: Sendable {
             switch error {
             case .typeMismatch(_, let context), .valueNotFound(_, let context):
                 switch context.codingPath.first?.stringValue {
-                case "image": throw PredictionRequestError.wrongFieldType(field: "image", expected: "a base64 PNG string")
+                case "image": throw PredictionRequestError.wrongFieldType(field: "image", expected: "a base64 PNG or JPEG string")
+                case "includePixels": throw PredictionRequestError.wrongFieldType(field: "includePixels", expected: "true or false")
                 case "pixels":
                     throw PredictionRequestError.wrongFieldType(field: "pixels", expected: "an array of 784 integers in 0...255")
                 case "addend": throw PredictionRequestError.wrongFieldType(field: "addend", expected: "an integer in \(range)")
@@ -220,14 +241,16 @@ public struct Predictor: Sendable {
         let bytes = try base64Bytes(text)
         // The budget is checked from the header before libpng starts; images over 512 a side are averaged
         // down while they are decoded, so a request holds a few MB whatever the picture's size.
-        let (decoded, digit): (DecodedPNG, PreprocessedDigit)
+        let (decoded, digit): (DecodedImage, PreprocessedDigit)
         do {
-            (decoded, digit) = try DigitInference.prepare(png: bytes, source: "image", maximumPixels: maximumPixels)
-        } catch PNGError.tooLarge(_, let width, let height, let side, let pixels) {
-            throw PredictionRequestError.imageTooLarge(
-                width: width, height: height, maximumPixels: pixels, maximumSide: side)
-        } catch let error as PNGError {
-            throw PredictionRequestError.undecodablePNG(message: error.description)
+            (decoded, digit) = try DigitInference.prepare(image: bytes, source: "image", maximumPixels: maximumPixels)
+        } catch {
+            if let budget = ImageDecoder.budgetExceeded(error) {
+                throw PredictionRequestError.imageTooLarge(
+                    width: budget.width, height: budget.height, maximumPixels: budget.maximumPixelCount,
+                    maximumSide: budget.maximumSide)
+            }
+            throw PredictionRequestError.undecodablePNG(message: "\(error)")
         }
         guard !digit.isBlank else { throw PredictionRequestError.blankDrawing }
         return InputSummary(
@@ -241,7 +264,7 @@ public struct Predictor: Sendable {
         if payload.hasPrefix("data:") {
             guard let comma = payload.firstIndex(of: ","), payload[..<comma].hasSuffix(";base64") else {
                 throw PredictionRequestError.invalidBase64(
-                    reason: "a data URL must have the form data:image/png;base64,<data>")
+                    reason: "a data URL must have the form data:image/png;base64,<data> (or image/jpeg)")
             }
             payload = payload[payload.index(after: comma)...]
         }

@@ -1,6 +1,7 @@
 // The model a server answers with: loaded once by the caller (the CLI reads the checkpoint) and shared,
 // read-only, by every request.
 import AdderNet
+import MNISTData
 
 /// One parameter tensor of the network as `GET /api/model` reports it.
 public struct ParameterSummary: Sendable, Equatable, Codable {
@@ -86,11 +87,38 @@ public struct ServedModel: Sendable {
     public let summary: ModelSummary
     /// The checkpoint's metrics and metadata (e.g. `epoch`, `testAccuracy`, `file`), reported as given.
     public let metadata: [String: String]
+    /// The addends the network was trained on (`Checkpoint.addendRange(metadata:)`: the `addendRange` key,
+    /// the options' range, or the seed's 0...9); the server's range must lie within it.
+    public let trainedAddendRange: ClosedRange<Int>
 
     /// Wraps a network with the checkpoint's metrics and metadata (empty for a random network).
-    public init(network: AdderNetwork, metadata: [String: String] = [:]) {
+    /// `trainedAddendRange` nil: read from `metadata` (0...9 when it holds none, or one that cannot be read;
+    /// the CLI refuses such a checkpoint before it gets here).
+    public init(network: AdderNetwork, metadata: [String: String] = [:], trainedAddendRange: ClosedRange<Int>? = nil) {
         self.network = network
         self.summary = ModelSummary(model: network.model)
         self.metadata = metadata
+        self.trainedAddendRange =
+            trainedAddendRange ?? (try? Checkpoint.addendRange(metadata: metadata)) ?? AdderDataset.defaultAddendRange
+    }
+}
+
+/// A server configured with addends the network was not trained on (`serve --addend-range` may only narrow
+/// the trained range).
+public struct AddendRangeBeyondTrainingError: Error, Equatable, CustomStringConvertible {
+    /// The server's configured range.
+    public var configured: ClosedRange<Int>
+    /// The range the network was trained on.
+    public var trained: ClosedRange<Int>
+
+    /// The error for a server configured with `configured` and a model trained on `trained`.
+    public init(configured: ClosedRange<Int>, trained: ClosedRange<Int>) {
+        self.configured = configured
+        self.trained = trained
+    }
+
+    /// One line naming both ranges.
+    public var description: String {
+        "addend range \(configured) reaches outside \(trained), the range the model was trained on; expected a range within it"
     }
 }

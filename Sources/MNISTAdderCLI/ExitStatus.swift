@@ -42,6 +42,8 @@ enum ExitStatus: Int32, CaseIterable {
         case let error as CommandError: self = error.status
         case let error as TrainingError: self = Self.status(for: error)
         case is CheckpointError, is NonFiniteForwardError, is EmptyDatasetError, is IDXError: self = .dataError
+        case is JPEGError, is NotAnImageError: self = .dataError
+        case is AddendRangeBeyondTrainingError: self = .usage
         case let error as ModelDescriptionError:
             if case .unknownModel = error { self = .usage } else { self = .dataError }
         case let error as SafetensorsError: self = Self.status(for: error)

@@ -11,19 +11,24 @@ import NNCore
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Predict the digit and the sum for PNG images or MNIST test images.",
+        abstract: "Predict the digit and the sum for PNG or JPEG images or MNIST test images.",
         discussion: """
-            A PNG of any kind (gray, RGB, palette, with or without transparency, up to --max-pixels) is prepared \
+            A PNG of any kind (gray, RGB, palette, with or without transparency) or a JPEG (gray, colour, CMYK, \
+            progressive; turned upright by its EXIF orientation), up to --max-pixels, is prepared \
             as MNIST's digits were: transparency composited, dark-on-light inverted, cropped, scaled into 20×20, \
-            centered by its center of mass in 28×28, then normalized as in training. A PNG over 512 pixels a side \
-            is first averaged down to 512 on its longer side as it is decoded. A blank image is reported as blank.
+            centered by its center of mass in 28×28, then normalized as in training. An image over 512 pixels a side \
+            is first averaged down to 512 on its longer side as it is decoded. A blank image is reported as blank. \
+            --image - reads one image from standard input; --image FOLDER predicts every PNG and JPEG in it (not \
+            in subfolders), sorted by name, as a table (--json: the same array as for several files), and names \
+            the files it skipped. The addend must lie in the range the checkpoint was trained on.
             """)
 
     @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
-    @Option(name: .customLong("image"), help: "A PNG image of one digit (repeat for several).") var images: [String] = []
+    @Option(name: .customLong("image"), help: "A PNG or JPEG image of one digit, - for standard input, or a folder of them (repeat for several).")
+    var images: [String] = []
     @Option(name: .customLong("test-index"), parsing: .unconditionalSingleValue, help: "An MNIST test image by index 0..<10000 (repeat for several).")
     var testIndices: [Int] = []
-    @Option(parsing: .unconditional, help: "The integer to add to the digit.") var addend = 0
+    @Option(parsing: .unconditional, help: "The integer to add to the digit, within the range the checkpoint was trained on.") var addend = 0
     @Flag(help: "Print the predictions as JSON.") var json = false
     @OptionGroup var imageOptions: ImageOptions
     @OptionGroup var data: DataOptions
@@ -47,25 +52,27 @@ struct PredictCommand: ParsableCommand {
             throw CommandError("--addend: expected 0...\(AdderDataset.maximumAddend), found \(addend)")
         }
         let maximumPixels = try imageOptions.validated()
-        let (network, _, url) = try loadCheckpoint(checkpoint)
+        let (network, metadata, url) = try loadCheckpoint(checkpoint)
+        try checkAddend(addend, trainedOn: metadata, checkpoint: url)
+        let files = try ImageInputs.read(images)
+        if !files.skipped.isEmpty {
+            printError("skipped \(files.skipped.count) file(s) that are not PNG or JPEG images: "
+                       + files.skipped.joined(separator: ", "))
+        }
         var inputs: [(source: String, pixels: [UInt8]?, label: Int?)] = []
-        for path in images {
-            let bytes: [UInt8]
-            do {
-                bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-            } catch {
-                throw CommandError("cannot read image \(path): \(error.localizedDescription)", status: .noInput)
-            }
+        for (source, bytes) in files.images {
             let digit: PreprocessedDigit
             do {
-                digit = try DigitInference.prepare(png: bytes, source: path, maximumPixels: maximumPixels).digit
-            } catch let error as PNGError {
-                if case .tooLarge(_, let width, let height, let side, _) = error, width <= side, height <= side {
+                digit = try DigitInference.prepare(image: bytes, source: source, maximumPixels: maximumPixels).digit
+            } catch {
+                if let budget = ImageDecoder.budgetExceeded(error), budget.width <= budget.maximumSide,
+                    budget.height <= budget.maximumSide
+                {
                     throw CommandError("\(error) (--max-pixels raises the budget)", status: .dataError)
                 }
                 throw error
             }
-            inputs.append((path, digit.isBlank ? nil : digit.pixels, nil))
+            inputs.append((source, digit.isBlank ? nil : digit.pixels, nil))
         }
         if !testIndices.isEmpty {
             let test = try MNIST.load(.test, from: data.directory)
@@ -93,6 +100,12 @@ struct PredictCommand: ParsableCommand {
         }
         if json {
             print(try prettyJSON(predictions))
+            return
+        }
+        if files.hadFolder {
+            print(predictionTable(predictions.map { p in
+                (p.source, p.digit, p.digit.flatMap { d in p.probabilities?[d] }, p.roundedSum, p.label)
+            }, addend: addend))
             return
         }
         for p in predictions {

@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve live digit and sum predictions: a drawing page at / and a JSON API.",
         discussion: """
-            POST /api/predict with {"image": "<PNG base64>", "addend": 7} or {"pixels": [784 values 0-255], \
+            POST /api/predict with {"image": "<PNG or JPEG base64>", "addend": 7} or {"pixels": [784 values 0-255], \
             "addend": 7}; GET /api/model; GET /healthz. SIGINT or SIGTERM stops it gracefully: it stops \
             accepting, lets requests in flight finish within --shutdown-timeout and exits 0.
 
@@ -22,7 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(parsing: .unconditional, help: "Port to listen on.") var port = 8080
-    @Option(parsing: .unconditional, help: "Allowed range of the integer, as LO...HI.") var addendRange = AddendRange(0...9)
+    @Option(
+        parsing: .unconditional,
+        help: "Allowed range of the integer, as LO...HI or LO-HI, within the range the checkpoint was trained on (the default).")
+    var addendRange: AddendRange?
     @Option(parsing: .unconditional, help: "Largest request body in bytes.") var maxBodyBytes = 1 << 20
     @Option(parsing: .unconditional, help: "Predictions computed at once, 0 for one per core.") var workers = 0
     @OptionGroup var imageOptions: ImageOptions
@@ -47,18 +50,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let maximumImagePixels = try imageOptions.validated()
         var configuration = ServerConfiguration(
-            host: host, port: port, addendRange: try addendRange.validated(), maximumBodyBytes: maxBodyBytes,
+            host: host, port: port, addendRange: try addendRange?.validated() ?? 0...9, maximumBodyBytes: maxBodyBytes,
             maximumImagePixels: maximumImagePixels,
             headTimeout: try seconds(headTimeout, "--head-timeout"), bodyTimeout: try seconds(bodyTimeout, "--body-timeout"),
             idleTimeout: try seconds(idleTimeout, "--idle-timeout"), maximumConnections: maxConnections,
             shutdownTimeout: try seconds(shutdownTimeout, "--shutdown-timeout", allowZero: true))
         if workers > 0 { configuration.engineCount = workers }
-        try configuration.validate()
         let (network, metadata, url) = try loadCheckpoint(checkpoint)
+        let trained = try trainedAddendRange(metadata, checkpoint: url)
+        configuration.addendRange = try servedAddendRange(try addendRange?.validated(), trained: trained, checkpoint: url)
+        try configuration.validate()
         var info = metadata
         info["checkpoint"] = url.path
         let (name, host) = (url.lastPathComponent, host)
-        try await PredictionServer.run(model: ServedModel(network: network, metadata: info), configuration: configuration) {
+        try await PredictionServer.run(model: ServedModel(network: network, metadata: info, trainedAddendRange: trained), configuration: configuration) {
             // Unbuffered, so a script that reads the line learns the port at once.
             FileHandle.standardOutput.write(Data("Serving \(name) on http://\(host):\($0)/ (Ctrl-C to stop)\n".utf8))
         }

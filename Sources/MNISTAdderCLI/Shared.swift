@@ -50,16 +50,17 @@ struct DataOptions: ParsableArguments {
     var directory: URL? { MNIST.dataDirectory(option: dataDir) }
 }
 
-/// `--max-pixels` of `predict` and `serve`: the largest PNG (width · height) read, checked from its header.
+/// `--max-pixels` of `predict` and `serve`: the largest PNG or JPEG (width · height) read, checked from its header.
 struct ImageOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "Largest PNG in pixels (width × height), read from its header before decoding.",
+            "Largest PNG or JPEG in pixels (width × height), read from its header before decoding.",
             discussion: """
                 Larger images are refused; the default (16 Mi) admits a 4032×3024 phone photo. \
                 Images over \(PNGCodec.reducedSide) pixels a side are averaged down to \(PNGCodec.reducedSide) \
-                while they are decoded, so memory stays at a few MB; the budget bounds the decoding time.
+                while they are decoded (a JPEG first scaled by libjpeg by n/8), so memory stays bounded; the budget \
+                bounds the decoding time and a progressive JPEG's coefficient buffer.
                 """))
     var maxPixels = PNGCodec.defaultMaximumPixelCount
 

@@ -17,7 +17,7 @@ func fuzzPredictJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let body = data.map { Data(bytes: $0, count: size) } ?? Data()
     do {
         let (input, addend) = try Predictor.parseInput(body, configuration: configuration)
-        precondition(input.pixels.count == 784, "784 pixels")
+        precondition(input.pixels?.count == 784, "784 pixels")
         precondition(configuration.addendRange.contains(addend), "addend in range")
     } catch is PredictionRequestError {
     } catch {
