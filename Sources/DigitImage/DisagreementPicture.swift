@@ -39,7 +39,7 @@ public struct DisagreementItem: Sendable, Equatable {
 
 /// Invalid input to `DisagreementPicture`.
 public enum DisagreementPictureError: Error, Equatable, CustomStringConvertible, Sendable {
-    /// Item number `position` (test index `index`) does not have 784 pixels.
+    /// The item at test index `index` does not have 784 pixels (`count` found).
     case badPixels(index: Int, count: Int)
     /// Item `index` has a true or predicted digit outside 0...9.
     case badDigit(index: Int, label: Int, first: Int, second: Int)

@@ -91,8 +91,9 @@ struct CompareCLITests {
             }
         }
         let c = out.classification
-        #expect([c.bothRight, c.onlyFirstRight, c.onlySecondRight, c.bothWrong]
-                == [table.both, table.onlyA, table.onlyB, table.neither])
+        let counted: [Int] = [table.both, table.onlyA, table.onlyB, table.neither]
+        let printed: [Int] = [c.bothRight, c.onlyFirstRight, c.onlySecondRight, c.bothWrong]
+        #expect(printed == counted)
         #expect(c.mcNemarPValue == (try Statistics.mcNemarExactPValue(onlyFirst: table.onlyA, onlySecond: table.onlyB)))
         #expect(c.first.interval95 == (try Statistics.wilsonInterval(successes: table.both + table.onlyA, trials: 10_000)))
         #expect(c.first.interval95.lower < c.first.accuracy && c.first.accuracy < c.first.interval95.upper)

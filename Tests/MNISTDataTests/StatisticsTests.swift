@@ -52,7 +52,7 @@ struct StatisticsTests {
         }
         for ((b, c), expected) in zip(mcNemarCases, reference.mcnemar) {
             let p = try Statistics.mcNemarExactPValue(onlyFirst: b, onlySecond: c)
-            let close = p == expected || abs(p - expected) <= 1e-11 * max(abs(expected), 1e-300)
+            let close = p == expected || abs(p - expected) <= 1e-12 * max(abs(expected), 1e-300)
             #expect(close, "McNemar b = \(b), c = \(c): \(p) vs SciPy \(expected)")
         }
         for (probability, expected) in zip(quantileCases, reference.quantile) {
