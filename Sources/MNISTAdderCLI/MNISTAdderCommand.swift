@@ -47,6 +47,6 @@ struct MNISTAdderCommand: AsyncParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ReportCommand.self,
-            SummaryCommand.self, DownloadCommand.self, ServeCommand.self, ExportCommand.self,
+            SummaryCommand.self, DownloadCommand.self, ServeCommand.self, ExportCommand.self, CompareCommand.self,
         ])
 }
