@@ -29,6 +29,11 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Range of the integer added to the digit, as LO...HI.") var addendRange: AddendRange?
     @Option(parsing: .unconditional, help: "Train on the first N training images only (quick runs).") var limit: Int?
     @Option(parsing: .unconditional, help: "Evaluate on the first N test images only (quick runs).") var testLimit: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Keep N training images aside as a validation set, chosen by the seed (e.g. 5000).",
+        discussion: "They are never trained on; at the end the run is calibrated on them (temperature and the "
+            + "unsure thresholds, as `mnist-adder calibrate` does)."))
+    var validation: Int?
     @Option(parsing: .unconditional, help: "Worker threads (default: one per core).") var threads: Int?
     @Flag(help: "Drop the last partial batch of each epoch.") var dropLast = false
     @Option(help: ArgumentHelp(
@@ -43,6 +48,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let trainer: Trainer
         let outputDirectory: URL
+        var validationSet: AdderDataset?
         if let resume {
             let folder = URL(fileURLWithPath: resume)
             let saved = try Trainer.savedOptions(in: folder)
@@ -53,7 +59,8 @@ struct TrainCommand: ParsableCommand {
                         + "batch \(saved.batchSize), seed \(saved.seed)); remove \(given.joined(separator: ", ")), "
                         + "or start a new run without --resume")
             }
-            let (train, test) = try loadData(saved)
+            let (train, test, held) = try loadData(saved)
+            validationSet = held
             trainer = try Trainer.resume(from: folder, trainSet: train, testSet: test)
             outputDirectory = output.map { URL(fileURLWithPath: $0) } ?? folder
             if outputDirectory.standardizedFileURL.path != folder.standardizedFileURL.path {
@@ -63,14 +70,16 @@ struct TrainCommand: ParsableCommand {
         } else {
             let options = try makeOptions()
             try options.validate()
-            let (train, test) = try loadData(options)
+            let (train, test, held) = try loadData(options)
+            validationSet = held
             trainer = try Trainer(options: options, trainSet: train, testSet: test)
             outputDirectory = URL(fileURLWithPath: output ?? Self.defaultOutput())
             try Self.checkHoldsNoRun(outputDirectory)
         }
         try Self.checkWritable(outputDirectory)
         let o = trainer.options
-        print("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
+        let heldOut = validationSet.map { " (\($0.count) kept aside for validation)" } ?? ""
+        print("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images\(heldOut), testing on \(trainer.testSet.count); "
               + "\(o.epochs) epochs, batch \(o.batchSize), \(o.optimizer.rawValue) \(o.schedule.rawValue) "
               + "lr \(o.learningRate), seed \(o.seed), \(trainer.engine.threads) threads, integers \(o.addendRange)")
         let measured = o.algorithms.isEmpty ? "" : " (measured on this machine)"
@@ -129,6 +138,7 @@ struct TrainCommand: ParsableCommand {
             given("--addend-range", addendRange) { $0.addendRange = try $1.validated() },
             given("--limit", limit) { $0.limit = $1 },
             given("--test-limit", testLimit) { $0.testLimit = $1 },
+            given("--validation", validation) { $0.validation = $1 },
             given("--threads", threads) { $0.threads = $1 },
             given("--drop-last", dropLast ? true : nil) { $0.dropLast = $1 },
             given("--plan", plan) { o, choice in
@@ -159,12 +169,19 @@ struct TrainCommand: ParsableCommand {
         return LossWeights(crossEntropy: ce, mse: m)
     }
 
-    private func loadData(_ o: TrainingOptions) throws -> (AdderDataset, AdderDataset) {
-        let train = try AdderDataset.load(
-            .train, from: data.directory, limit: o.limit, addendRange: o.addendRange, seed: o.seed)
+    /// The training and test sets of a run, and with `--validation` the images kept aside (the
+    /// training set is then the rest of the training split, see `ValidationSplit`).
+    func loadData(_ o: TrainingOptions) throws -> (AdderDataset, AdderDataset, AdderDataset?) {
         let test = try AdderDataset.load(
             .test, from: data.directory, limit: o.testLimit, addendRange: o.addendRange, seed: o.seed)
-        return (train, test)
+        guard let validation = o.validation else {
+            let train = try AdderDataset.load(
+                .train, from: data.directory, limit: o.limit, addendRange: o.addendRange, seed: o.seed)
+            return (train, test, nil)
+        }
+        let mnist = try MNIST.load(.train, from: data.directory, limit: o.limit)
+        let sets = try AdderDataset.splitting(mnist, validation: validation, addendRange: o.addendRange, seed: o.seed)
+        return (sets.training, test, sets.validation)
     }
 
     /// Throws when `directory` already holds a run or a model this run would overwrite: its
