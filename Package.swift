@@ -57,7 +57,10 @@ let package = Package(
         .target(name: "AdderNet", dependencies: ["NNCore", "MNISTData"]),
         .target(name: "DigitImage", dependencies: ["CPNG"]),
         // The one inference path of predict and serve: decode, preprocess, normalize, forward, softmax, adder.
-        .target(name: "AdderInference", dependencies: ["AdderNet", "DigitImage", "MNISTData", "NNCore"]),
+        // Resources/model: the shipped, calibrated seed model and its SHA256SUMS (ShippedModel).
+        .target(
+            name: "AdderInference", dependencies: ["AdderNet", "DigitImage", "MNISTData", "NNCore"],
+            resources: [.copy("Resources/model")]),
         // onnx.pb.swift is generated from the onnx 1.23.2 wheel's onnx.proto by protoc 3.21.12 and
         // protoc-gen-swift 1.39.0 with scripts/onnx/generate-proto (Sources/ONNXProto/README.md); the
         // build does not run protoc.
@@ -103,6 +106,10 @@ let package = Package(
 
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore", "NNTestSupport"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "NNCore", "NNTestSupport"]),
+        // Calibration and the unsure verdict; temperature and ECE against scipy/torch (scripts/calibration).
+        .testTarget(
+            name: "AdderInferenceTests",
+            dependencies: ["AdderInference", "AdderNet", "MNISTData", "NNCore", "NNTestSupport"]),
         .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
         .testTarget(name: "AdderBenchTests", dependencies: ["AdderBench", "AdderNet"], path: "Benchmarks/AdderBenchTests"),
         // CZlib: the tests deflate their own large PNGs row by row (StreamedPNG).

@@ -102,7 +102,7 @@ public enum CalibrationFit {
             !(distances[$0] <= calibration.distanceThreshold) || margins[$0] < calibration.marginThreshold
         }.count
         let report = CalibrationReport(
-            features: "input of the last layer, averaged over each channel's plane (\(means.shape[1]) values)",
+            features: "outputs of the three layers before the last, each averaged over each channel's plane (\(means.shape[1]) values)",
             trainingImages: training.count, validationImages: validation.count, temperature: temperature,
             validationNLLBefore: TemperatureScaling.negativeLogLikelihood(logits: held.logits, labels: held.labels, temperature: 1),
             validationNLLAfter: TemperatureScaling.negativeLogLikelihood(logits: held.logits, labels: held.labels, temperature: temperature),
@@ -166,7 +166,7 @@ public enum CalibrationFit {
 
     /// The inverse of a symmetric positive definite n×n matrix (row-major) by Cholesky
     /// (A = L Lᵀ, then A⁻¹ = L⁻ᵀ L⁻¹), or nil when a pivot is not positive.
-    static func symmetricPositiveDefiniteInverse(_ a: [Double], n: Int) -> [Double]? {
+    public static func symmetricPositiveDefiniteInverse(_ a: [Double], n: Int) -> [Double]? {
         var l = [Double](repeating: 0, count: n * n)
         for i in 0..<n {
             for j in 0...i {

@@ -7,9 +7,11 @@
 //   digits stay under;
 // - "two digits alike": the two largest calibrated probabilities closer than the margin that only
 //   0.5% of validation digits fall under.
-// The features are the input of the network's last layer (for the seed conv5 + ReLU's 64×5×5
-// output, which conv6 turns into the logits), averaged over each channel's plane: 64 values.
-// Deviation from Lee et al.: one layer, no input preprocessing (no gradient step on the image).
+// The features are the outputs of the three layers before the last (for the seed conv3, conv4 and
+// conv5 + ReLU), each averaged over each channel's plane and joined: 32 + 64 + 64 = 160 values.
+// Deviations from Lee et al.: one distance on the joined features instead of one per layer combined
+// by a trained regression, and no input preprocessing (no gradient step on the image). Chosen over
+// conv5 alone (64 or all 1,600 values), which misses noise and patterns almost entirely.
 import AdderNet
 import Foundation
 import NNCore
@@ -62,6 +64,14 @@ public struct Calibration: Sendable, Equatable {
         self.featurePrecision = featurePrecision
         self.distanceThreshold = distanceThreshold
         self.marginThreshold = marginThreshold
+    }
+
+    /// Pooled features per image: each tensor of `features` pooled (`pooledFeatures(_:)` of one) and
+    /// the results joined in order; for the seed 32 + 64 + 64 = 160 values. Returns N rows.
+    public static func pooledFeatures(_ features: [Tensor]) -> [[Float]] {
+        let pooled = features.map { pooledFeatures($0) }
+        guard let n = pooled.first?.count else { return [] }
+        return (0..<n).map { i in pooled.flatMap { $0[i] } }
     }
 
     /// Pooled features per image: a (N, C, H, W) tensor averaged over each H×W plane, (N, C); a (N, F)

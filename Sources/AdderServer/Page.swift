@@ -231,8 +231,9 @@ enum Page {
     const img = seen.createImageData(28, 28);
     r.input.pixels.forEach((v, i) => { img.data.set([v, v, v, 255], 4 * i); });
     seen.putImageData(img, 0, 0);
-    setStatus(`${r.milliseconds.toFixed(1)} ms on the server`, false);
-    document.body.dataset.state = "ready";
+    const doubt = r.unsure ? `Unsure: ${r.reason}. ` : "";
+    setStatus(`${doubt}${r.milliseconds.toFixed(1)} ms on the server`, false);
+    document.body.dataset.state = r.unsure ? "unsure" : "ready";
   }
 
   function showIdle() {

@@ -1,5 +1,6 @@
 // The model a server answers with: loaded once by the caller (the CLI reads the checkpoint) and shared,
 // read-only, by every request.
+import AdderInference
 import AdderNet
 
 /// One parameter tensor of the network as `GET /api/model` reports it.
@@ -86,11 +87,15 @@ public struct ServedModel: Sendable {
     public let summary: ModelSummary
     /// The checkpoint's metrics and metadata (e.g. `epoch`, `testAccuracy`, `file`), reported as given.
     public let metadata: [String: String]
+    /// The checkpoint's calibration (temperature, "unsure" thresholds), nil when it has none.
+    public let calibration: Calibration?
 
-    /// Wraps a network with the checkpoint's metrics and metadata (empty for a random network).
-    public init(network: AdderNetwork, metadata: [String: String] = [:]) {
+    /// Wraps a network with the checkpoint's metrics and metadata (empty for a random network) and
+    /// its calibration, if any.
+    public init(network: AdderNetwork, metadata: [String: String] = [:], calibration: Calibration? = nil) {
         self.network = network
         self.summary = ModelSummary(model: network.model)
         self.metadata = metadata
+        self.calibration = calibration
     }
 }

@@ -15,14 +15,15 @@ struct ExportCommand: ParsableCommand {
             named by their state_dict keys; the model description is in the metadata.
             """)
 
-    @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
+    @Option(help: "A model.safetensors file, or a run folder holding one (default: the shipped model).") var checkpoint: String?
     @Option(help: "The ONNX file to write (replaced if it exists).") var output: String
 
     /// The checkpoint metadata carried into the ONNX file (the description is written by the exporter).
     static let carriedMetadata = ["epoch", "seed", "metrics"]
 
     func run() throws {
-        let (network, metadata, checkpointURL) = try loadCheckpoint(checkpoint)
+        let model = try loadModel(checkpoint)
+        let (network, metadata, checkpointURL) = (model.network, model.metadata, model.url)
         let url = URL(fileURLWithPath: output)
         try Self.checkOutput(url, checkpoint: checkpointURL)
         let carried = metadata.filter { Self.carriedMetadata.contains($0.key) }

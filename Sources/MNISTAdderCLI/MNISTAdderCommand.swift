@@ -38,6 +38,7 @@ struct MNISTAdderCommand: AsyncParsableCommand {
         abstract: "Reads an MNIST digit and adds an integer to it: a CNN classifies, a tiny linear net adds.",
         subcommands: [
             TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ReportCommand.self,
-            SummaryCommand.self, DownloadCommand.self, ServeCommand.self, ExportCommand.self,
+            SummaryCommand.self, DownloadCommand.self, ServeCommand.self, ExportCommand.self, CalibrateCommand.self,
+            UnsureReportCommand.self,
         ])
 }

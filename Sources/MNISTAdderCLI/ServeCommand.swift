@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             to make room for a new one.
             """)
 
-    @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
+    @Option(help: "A model.safetensors file, or a run folder holding one (default: the shipped model).") var checkpoint: String?
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(parsing: .unconditional, help: "Port to listen on.") var port = 8080
     @Option(parsing: .unconditional, help: "Allowed range of the integer, as LO...HI.") var addendRange = AddendRange(0...9)
@@ -54,11 +54,12 @@ struct ServeCommand: AsyncParsableCommand {
             shutdownTimeout: try seconds(shutdownTimeout, "--shutdown-timeout", allowZero: true))
         if workers > 0 { configuration.engineCount = workers }
         try configuration.validate()
-        let (network, metadata, url) = try loadCheckpoint(checkpoint)
+        let model = try loadModel(checkpoint)
+        let (network, metadata, url) = (model.network, model.metadata, model.url)
         var info = metadata
         info["checkpoint"] = url.path
         let (name, host) = (url.lastPathComponent, host)
-        try await PredictionServer.run(model: ServedModel(network: network, metadata: info), configuration: configuration) {
+        try await PredictionServer.run(model: ServedModel(network: network, metadata: info, calibration: model.calibration), configuration: configuration) {
             // Unbuffered, so a script that reads the line learns the port at once.
             FileHandle.standardOutput.write(Data("Serving \(name) on http://\(host):\($0)/ (Ctrl-C to stop)\n".utf8))
         }

@@ -111,6 +111,11 @@ struct TrainCommand: ParsableCommand {
         try writeRunReport(
             to: outputDirectory, history: trainer.history, evaluation: evaluation, testSet: trainer.testSet)
         let model = RunFolder(outputDirectory).model
+        if validationSet != nil {
+            print("")
+            let (network, metadata, url) = try loadCheckpoint(model.path)
+            try calibrateCheckpoint(network: network, metadata: metadata, url: url, dataDirectory: data.directory, to: url)
+        }
         print("Wrote \(model.path), history and report.html in \(outputDirectory.path)")
         print("Evaluate it again with: mnist-adder evaluate --checkpoint \(model.path)")
     }
@@ -169,19 +174,8 @@ struct TrainCommand: ParsableCommand {
         return LossWeights(crossEntropy: ce, mse: m)
     }
 
-    /// The training and test sets of a run, and with `--validation` the images kept aside (the
-    /// training set is then the rest of the training split, see `ValidationSplit`).
-    func loadData(_ o: TrainingOptions) throws -> (AdderDataset, AdderDataset, AdderDataset?) {
-        let test = try AdderDataset.load(
-            .test, from: data.directory, limit: o.testLimit, addendRange: o.addendRange, seed: o.seed)
-        guard let validation = o.validation else {
-            let train = try AdderDataset.load(
-                .train, from: data.directory, limit: o.limit, addendRange: o.addendRange, seed: o.seed)
-            return (train, test, nil)
-        }
-        let mnist = try MNIST.load(.train, from: data.directory, limit: o.limit)
-        let sets = try AdderDataset.splitting(mnist, validation: validation, addendRange: o.addendRange, seed: o.seed)
-        return (sets.training, test, sets.validation)
+    private func loadData(_ o: TrainingOptions) throws -> (AdderDataset, AdderDataset, AdderDataset?) {
+        try loadRunData(o, from: data.directory)
     }
 
     /// Throws when `directory` already holds a run or a model this run would overwrite: its
