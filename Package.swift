@@ -121,7 +121,10 @@ let package = Package(
         // Runs the built mnist-adder binary and joins the modules: PNG files through to predictions.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["MNISTAdderCLI", "AdderNet", "AdderONNX", "MNISTData", "DigitImage", "NNCore", "NNTestSupport"]),
+            dependencies: [
+                "MNISTAdderCLI", "AdderNet", "AdderONNX", "AdderInference", "MNISTData", "DigitImage", "NNCore",
+                "NNTestSupport",
+            ]),
         .testTarget(
             name: "AdderServerTests",
             dependencies: [
