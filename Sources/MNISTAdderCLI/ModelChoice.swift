@@ -16,8 +16,9 @@ struct LoadedModel {
 }
 
 /// Loads `path` (a file or run folder, see `loadCheckpoint`) or, when nil, the shipped model after
-/// checking its SHA-256; prints "Model: ..." to standard error when `announce`. A calibration that
-/// cannot be read is a one-line error naming the file.
+/// checking its SHA-256, and then says so on standard error ("Model: the shipped model ...") when
+/// `announce` (a checkpoint the user named is not announced: errors stay one line). A calibration
+/// that cannot be read is a one-line error naming the file.
 func loadModel(_ path: String?, announce: Bool = true) throws -> LoadedModel {
     let chosen: String
     let label: String
@@ -41,7 +42,7 @@ func loadModel(_ path: String?, announce: Bool = true) throws -> LoadedModel {
     } catch let error as CalibrationError {
         throw CommandError("\(url.path): \(error)")
     }
-    if announce {
+    if announce && path == nil {
         let calibrated = calibration == nil ? "not calibrated" : "calibrated"
         printError("Model: \(label), \(network.model.name), \(calibrated)")
     }
