@@ -55,7 +55,7 @@ func temperatureMatchesScipy() throws {
     let eceAfter = TemperatureScaling.expectedCalibrationError(probabilities: after, labels: labels)
     #expect(abs(eceBefore - (reference["ece_before"] ?? .nan)) < 1e-5, "ECE \(eceBefore) vs \(reference["ece_before"] ?? .nan)")
     #expect(abs(eceAfter - (reference["ece_after"] ?? .nan)) < 1e-5, "ECE \(eceAfter) vs \(reference["ece_after"] ?? .nan)")
-    #expect(eceAfter < eceBefore)
+    // (NLL, not ECE, is what the temperature minimises: on these synthetic logits ECE gets worse.)
 }
 
 @Test("ECE by hand: two bins, one of them off by 0.3")
