@@ -128,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "AdderServerTests",
             dependencies: [
-                "AdderServer", "AdderNet", "DigitImage", "NNCore", "NNTestSupport",
+                "AdderServer", "AdderInference", "AdderNet", "DigitImage", "NNCore", "NNTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
