@@ -81,7 +81,10 @@ let package = Package(
         .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
         .target(name: "BuildInfo", plugins: ["BuildInfoPlugin"]),
         // The one inference path of predict and serve: decode, preprocess, normalize, forward, softmax, adder.
-        .target(name: "AdderInference", dependencies: ["AdderNet", "DigitImage", "MNISTData", "NNCore"]),
+        // Resources/model: the shipped, calibrated seed model and its SHA256SUMS (ShippedModel).
+        .target(
+            name: "AdderInference", dependencies: ["AdderNet", "DigitImage", "MNISTData", "NNCore"],
+            resources: [.copy("Resources/model")]),
         // onnx.pb.swift is generated from the onnx 1.23.2 wheel's onnx.proto by protoc 3.21.12 and
         // protoc-gen-swift 1.39.0 with scripts/onnx/generate-proto (Sources/ONNXProto/README.md); the
         // build does not run protoc.
@@ -129,6 +132,10 @@ let package = Package(
 
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore", "NNTestSupport"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "NNCore", "NNTestSupport"]),
+        // Calibration and the unsure verdict; temperature and ECE against scipy/torch (scripts/calibration).
+        .testTarget(
+            name: "AdderInferenceTests",
+            dependencies: ["AdderInference", "AdderNet", "MNISTData", "NNCore", "NNTestSupport"]),
         .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
         .testTarget(name: "AdderBenchTests", dependencies: ["AdderBench", "AdderNet"], path: "Benchmarks/AdderBenchTests"),
         // CZlib: the tests deflate their own large PNGs row by row (StreamedPNG).
@@ -141,11 +148,14 @@ let package = Package(
         // Runs the built mnist-adder binary and joins the modules: PNG files through to predictions.
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["MNISTAdderCLI", "AdderNet", "AdderONNX", "MNISTData", "DigitImage", "NNCore", "NNTestSupport"]),
+            dependencies: [
+                "MNISTAdderCLI", "AdderNet", "AdderONNX", "AdderInference", "MNISTData", "DigitImage", "NNCore",
+                "NNTestSupport",
+            ]),
         .testTarget(
             name: "AdderServerTests",
             dependencies: [
-                "AdderServer", "AdderNet", "DigitImage", "NNCore", "NNTestSupport",
+                "AdderServer", "AdderInference", "AdderNet", "DigitImage", "NNCore", "NNTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -11,7 +11,8 @@ import NNCore
 public struct DigitPrediction: Sendable, Equatable {
     /// The predicted digit, argmax of the logits (the first on a tie).
     public var digit: Int
-    /// softmax(logits), ten values summing to 1.
+    /// softmax(logits / T), ten values summing to 1: calibrated by the checkpoint's temperature T
+    /// when it has a calibration, else T = 1.
     public var probabilities: [Float]
     /// The CNN's ten logits.
     public var logits: [Float]
@@ -21,6 +22,13 @@ public struct DigitPrediction: Sendable, Equatable {
     public var sum: Float
     /// `sum` rounded to the nearest integer (halves away from zero).
     public var roundedSum: Int
+    /// Whether the answer should not be trusted; `reason` says why.
+    public var unsure: Bool = false
+    /// Why `unsure` ("not a digit", "two digits alike"), nil when it is false.
+    public var reason: UnsureReason?
+    /// Whether a fitted calibration (temperature, "not a digit" check) was applied; without one only
+    /// the "two digits alike" check runs, on the raw probabilities (`uncalibratedMarginThreshold`).
+    public var calibrated: Bool = false
 }
 
 /// The steps from a person's image to a prediction.
@@ -54,22 +62,47 @@ public enum DigitInference {
     /// `model.eval(); model(x1, x2)` followed by `softmax(logits, 1)`. Throws `NonFiniteForwardError`,
     /// naming the layer where the first non-finite value appeared, when a logit or a sum is NaN or
     /// infinite (or a sum beyond ±2³⁰, where rounding means nothing).
+    ///
+    /// With a `calibration` the probabilities are softmax(logits / T) and each answer carries the
+    /// verdict of `Calibration.assess` (`unsure` and its reason); without one, softmax(logits) and
+    /// only the "two digits alike" check with `uncalibratedMarginThreshold`. Throws
+    /// `CalibrationError.featureMismatch` when the calibration was fitted on other features.
     public static func predict(
-        _ images: [[UInt8]], addends: [Int], network: AdderNetwork, engine: AdderEngine
+        _ images: [[UInt8]], addends: [Int], network: AdderNetwork, engine: AdderEngine,
+        calibration: Calibration? = nil
     ) throws -> [DigitPrediction] {
         precondition(images.count == addends.count, "one addend per image")
         guard !images.isEmpty else { return [] }
         let input = MNISTNormalization.images(images.flatMap { $0 })
-        let out = engine.forward(network, images: input, addends: addends)
+        let featured = engine.forwardWithFeatures(network, images: input, addends: addends)
+        let out = featured.forward
         try engine.checkFinite(out, network: network, images: input, addends: addends)
+        let pooled = calibration == nil ? [] : Calibration.pooledFeatures(featured.features)
+        if let calibration, let found = pooled.first?.count, found != calibration.featureCount {
+            throw CalibrationError.featureMismatch(expected: calibration.featureCount, found: found)
+        }
         let probabilities = softmax(out.logits).scalars
         let classes = AdderNetwork.classes
         return images.indices.map { i in
             let logits = Array(out.logits.scalars[(i * classes)..<((i + 1) * classes)])
             let sum = out.sums.scalars[i]
-            return DigitPrediction(
+            var prediction = DigitPrediction(
                 digit: out.digits[i], probabilities: Array(probabilities[(i * classes)..<((i + 1) * classes)]),
                 logits: logits, addend: addends[i], sum: sum, roundedSum: roundedSum(sum))
+            if let calibration {
+                let verdict = calibration.assess(logits: logits[...], pooledFeatures: pooled[i])
+                prediction.probabilities = verdict.probabilities
+                prediction.reason = verdict.reason
+                prediction.calibrated = true
+            } else if Calibration.margin(prediction.probabilities) < uncalibratedMarginThreshold {
+                prediction.reason = .twoDigitsAlike
+            }
+            prediction.unsure = prediction.reason != nil
+            return prediction
         }
     }
+
+    /// The top-two margin under which an uncalibrated checkpoint's answer is "two digits alike"
+    /// (on softmax(logits), which is overconfident: a calibrated checkpoint fits its own margin).
+    public static let uncalibratedMarginThreshold: Float = 0.5
 }

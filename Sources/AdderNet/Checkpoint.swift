@@ -11,6 +11,11 @@ public enum Checkpoint {
     public static let formatName = "mnist-adder"
     /// The metadata key holding the model description as JSON.
     public static let modelKey = "model"
+    /// The name prefix of the tensors a calibrated checkpoint carries beside the network's
+    /// (temperature, feature statistics and thresholds of `mnist-adder calibrate`): `load` leaves
+    /// them out of the network and AdderInference's `Calibration` reads them. PyTorch's
+    /// `load_state_dict(strict=True)` needs them filtered out (`scripts/pytorch/evaluate_checkpoint.py` does).
+    public static let calibrationPrefix = "calibration."
 
     /// Writes every tensor of `network` (F32, PyTorch keys; num_batches_tracked as an I64 scalar, as
     /// PyTorch keeps it), the model description and `metadata` to `url`, atomically.
@@ -21,8 +26,18 @@ public enum Checkpoint {
 
     /// The bytes `save` writes: the network's state dict and `metadata` plus its description, as a
     /// safetensors file. Throws `SafetensorsError` for a metadata key or tensor name it cannot hold.
-    public static func encode(_ network: AdderNetwork, metadata: [String: String] = [:]) throws -> [UInt8] {
+    /// `extra` adds F32 tensors under names outside the network's (the calibration's, under
+    /// `calibrationPrefix`); a name the network uses is refused with `SafetensorsError.invalidName`.
+    public static func encode(
+        _ network: AdderNetwork, metadata: [String: String] = [:], extra: [String: Tensor] = [:]
+    ) throws -> [UInt8] {
         var floats = network.stateDict
+        for (name, tensor) in extra {
+            guard floats[name] == nil else {
+                throw SafetensorsError.invalidName(name: name, reason: "the network has a tensor of that name")
+            }
+            floats[name] = tensor
+        }
         var int64: [String: [Int64]] = [:], shapes: [String: [Int]] = [:]
         for entry in network.model.stateEntries where entry.isInt64 {
             int64[entry.key] = (floats.removeValue(forKey: entry.key)?.scalars ?? [0]).map { Int64($0) }
@@ -42,7 +57,8 @@ public enum Checkpoint {
     /// missing and extra keys or a wrong shape (against the closest network, naming it, the key, the
     /// expected and the found shape) or a NaN or infinite value (which `nn.Module.load_state_dict`
     /// would accept; a network with one predicts NaN), or `.pyTorchFormat` for a `torch.save` file (zip or
-    /// pickle), saying how to convert it. The errors do not name the file; callers
+    /// pickle), saying how to convert it. Tensors under `calibrationPrefix` are not the network's and are
+    /// skipped here. The errors do not name the file; callers
     /// that read a user's file add it.
     public static func load(contentsOf url: URL) throws -> (network: AdderNetwork, metadata: [String: String]) {
         try refusePyTorchFile(at: url)
@@ -54,7 +70,7 @@ public enum Checkpoint {
         }
         let entries = model.stateEntries
         let keys = Set(entries.map(\.key))
-        let extra = file.names.filter { !keys.contains($0) }.sorted()
+        let extra = file.names.filter { !keys.contains($0) && !$0.hasPrefix(calibrationPrefix) }.sorted()
         // num_batches_tracked may be absent, as PyTorch's BatchNorm2d accepts (it starts from 0 then).
         let missing = entries.filter { !file.names.contains($0.key) && !$0.isInt64 }.map(\.key)
         guard missing.isEmpty && extra.isEmpty else {

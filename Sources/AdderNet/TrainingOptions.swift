@@ -52,6 +52,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var limit: Int?
     /// Evaluate on the first `testLimit` test images only (nil: all 10,000), for quick runs.
     public var testLimit: Int?
+    /// Training images kept aside as a validation set, chosen by `seed` (`ValidationSplit`; nil:
+    /// none, every image is trained on). Calibration and the `unsure` thresholds are fitted on them.
+    public var validation: Int?
     /// Worker threads (0: one per core).
     public var threads = 0
     /// Drop the last partial batch of each epoch.
@@ -79,6 +82,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         addendRange = try c.decode(ClosedRange<Int>.self, forKey: .addendRange)
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
         testLimit = try c.decodeIfPresent(Int.self, forKey: .testLimit)
+        validation = try c.decodeIfPresent(Int.self, forKey: .validation)
         threads = try c.decode(Int.self, forKey: .threads)
         dropLast = try c.decode(Bool.self, forKey: .dropLast)
         algorithms = try c.decodeIfPresent([String: Conv2dAlgorithm].self, forKey: .algorithms) ?? [:]
@@ -113,6 +117,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         }
         if let limit, limit < 1 { throw bad("limit", "at least 1", "\(limit)") }
         if let testLimit, testLimit < 1 { throw bad("test-limit", "at least 1", "\(testLimit)") }
+        if let validation, validation < 1 { throw bad("validation", "at least 1 image", "\(validation)") }
         guard threads >= 0 else { throw bad("threads", "0 (one per core) or more", "\(threads)") }
     }
 }

@@ -253,7 +253,9 @@ enum Page {
     const echo = new Image();
     echo.onload = () => { if (id === seq) { seen.clearRect(0, 0, 28, 28); seen.drawImage(echo, 0, 0); } };
     echo.src = r.input.image;
-    setStatus(`${r.milliseconds.toFixed(1)} ms on the server`, false);
+    const doubt = r.unsure ? `Unsure: ${r.reason}. ` : "";
+    setStatus(`${doubt}${r.milliseconds.toFixed(1)} ms on the server`, false);
+    document.body.dataset.unsure = r.unsure ? "true" : "false";
     document.body.dataset.state = "ready";
   }
 

@@ -11,7 +11,7 @@ import NNCore
 public struct PredictionResponse: Sendable, Equatable, Codable {
     /// The predicted digit, the argmax of `probabilities` (first on ties).
     public var digit: Int
-    /// softmax(logits): ten probabilities for digits 0...9, summing to 1.
+    /// softmax(logits / T): ten probabilities for digits 0...9, summing to 1 (T = 1 without a calibration).
     public var probabilities: [Double]
     /// The network's class scores before softmax.
     public var logits: [Float]
@@ -26,6 +26,12 @@ public struct PredictionResponse: Sendable, Equatable, Codable {
     public var milliseconds: Double
     /// Where the pixels came from and what the network saw.
     public var input: InputSummary
+    /// True when the answer should not be trusted; `reason` says why.
+    public var unsure: Bool = false
+    /// "not a digit" or "two digits alike" when `unsure`, else nil.
+    public var reason: String?
+    /// Whether the probabilities are calibrated (softmax(logits / T)) and the "not a digit" check ran.
+    public var calibrated: Bool = false
 }
 
 /// How the request's picture became the network's input.
@@ -124,11 +130,12 @@ public struct Predictor: Sendable {
         let configuration = configuration
         let network = model.network
         let includePixels = request.includePixels ?? false
+        let calibration = model.calibration
         return try await engines.withEngine { engine in
             var input = try Self.input(from: request, configuration: configuration)
             let prediction: DigitPrediction
             do {
-                prediction = try DigitInference.predict([input.pixels ?? []], addends: [addend], network: network, engine: engine)[0]
+                prediction = try DigitInference.predict([input.pixels ?? []], addends: [addend], network: network, engine: engine, calibration: calibration)[0]
             } catch let error as NonFiniteForwardError {
                 throw PredictionRequestError.nonFiniteOutput(error.description)
             }
@@ -138,7 +145,8 @@ public struct Predictor: Sendable {
             return PredictionResponse(
                 digit: prediction.digit, probabilities: prediction.probabilities.map(Double.init),
                 logits: prediction.logits, addend: addend, sum: prediction.sum, roundedSum: prediction.roundedSum,
-                milliseconds: Double(seconds) * 1e3 + Double(attoseconds) * 1e-15, input: input)
+                milliseconds: Double(seconds) * 1e3 + Double(attoseconds) * 1e-15, input: input,
+                unsure: prediction.unsure, reason: prediction.reason?.rawValue, calibrated: prediction.calibrated)
         }
     }
 

@@ -1,5 +1,6 @@
 // The model a server answers with: loaded once by the caller (the CLI reads the checkpoint) and shared,
 // read-only, by every request.
+import AdderInference
 import AdderNet
 import MNISTData
 
@@ -90,14 +91,20 @@ public struct ServedModel: Sendable {
     /// The addends the network was trained on (`Checkpoint.addendRange(metadata:)`: the `addendRange` key,
     /// the options' range, or the seed's 0...9); the server's range must lie within it.
     public let trainedAddendRange: ClosedRange<Int>
+    /// The checkpoint's calibration (temperature, "unsure" thresholds), nil when it has none.
+    public let calibration: Calibration?
 
-    /// Wraps a network with the checkpoint's metrics and metadata (empty for a random network).
+    /// Wraps a network with the checkpoint's metrics and metadata (empty for a random network) and
+    /// its calibration, if any.
     /// `trainedAddendRange` nil: read from `metadata` (0...9 when it holds none, or one that cannot be read;
     /// the CLI refuses such a checkpoint before it gets here).
-    public init(network: AdderNetwork, metadata: [String: String] = [:], trainedAddendRange: ClosedRange<Int>? = nil) {
+    public init(network: AdderNetwork, metadata: [String: String] = [:], trainedAddendRange: ClosedRange<Int>? = nil,
+        calibration: Calibration? = nil
+    ) {
         self.network = network
         self.summary = ModelSummary(model: network.model)
         self.metadata = metadata
+        self.calibration = calibration
         self.trainedAddendRange =
             trainedAddendRange ?? (try? Checkpoint.addendRange(metadata: metadata)) ?? AdderDataset.defaultAddendRange
     }

@@ -9,7 +9,7 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Test-set metrics of a checkpoint (written by mnist-adder or by PyTorch for the seed network).")
 
-    @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
+    @Option(help: "A model.safetensors file, or a run folder holding one. (default: the shipped model)") var checkpoint: String?
     @Option(parsing: .unconditional, help: "Range of the test integers, as LO...HI.") var addendRange = AddendRange(AdderDataset.defaultAddendRange)
     @Option(parsing: .unconditional, help: "Images per forward pass.") var batchSize = 1000
     @Option(parsing: .unconditional, help: "Worker threads, 0 for one per core.") var threads = 0
@@ -34,14 +34,15 @@ struct EvaluateCommand: ParsableCommand {
         guard threads >= 0 else {
             throw TrainingError.invalidOption(name: "threads", expected: "0 (one per core) or more", found: "\(threads)")
         }
-        let (network, _, url) = try loadCheckpoint(checkpoint)
+        let model = try loadModel(checkpoint)
+        let (network, url) = (model.network, model.url)
         let test = try AdderDataset.load(.test, from: data.directory, addendRange: try addendRange.validated(), seed: 0)
         let e = try namingCheckpoint(url) {
             try evaluate(network, on: test, engine: AdderEngine(threads: threads), batchSize: batchSize)
         }
         if json {
             print(try prettyJSON(Output(
-                checkpoint: checkpoint, count: e.count, classificationAccuracy: e.classificationAccuracy,
+                checkpoint: checkpoint ?? url.path, count: e.count, classificationAccuracy: e.classificationAccuracy,
                 additionAccuracy: e.additionAccuracy, crossEntropy: e.crossEntropy, mse: e.mse,
                 perDigitAccuracy: e.perDigitAccuracy, confusion: e.confusion)))
             return

@@ -15,7 +15,7 @@ struct ExportCommand: ParsableCommand {
             named by their state_dict keys; the model description is in the metadata.
             """)
 
-    @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
+    @Option(help: "A model.safetensors file, or a run folder holding one. (default: the shipped model)") var checkpoint: String?
     @Option(help: "The ONNX file to write; an existing file is replaced, as torch.onnx.export does, and the message says so.")
     var output: String
 
@@ -23,7 +23,8 @@ struct ExportCommand: ParsableCommand {
     static let carriedMetadata = ["epoch", "seed", "metrics", Trainer.versionKey]
 
     func run() throws {
-        let (network, metadata, checkpointURL) = try loadCheckpoint(checkpoint)
+        let model = try loadModel(checkpoint)
+        let (network, metadata, checkpointURL) = (model.network, model.metadata, model.url)
         let url = URL(fileURLWithPath: output)
         try Self.checkOutput(url, checkpoint: checkpointURL)
         let replaced = FileManager.default.fileExists(atPath: url.path)

@@ -23,7 +23,7 @@ struct PredictCommand: ParsableCommand {
             the files it skipped. The addend must lie in the range the checkpoint was trained on.
             """)
 
-    @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
+    @Option(help: "A model.safetensors file, or a run folder holding one. (default: the shipped model)") var checkpoint: String?
     @Option(name: .customLong("image"), help: "A PNG or JPEG image of one digit, - for standard input, or a folder of them (repeat for several).")
     var images: [String] = []
     @Option(name: .customLong("test-index"), parsing: .unconditionalSingleValue, help: "An MNIST test image by index 0..<10000 (repeat for several).")
@@ -42,6 +42,12 @@ struct PredictCommand: ParsableCommand {
         let sum: Float?
         let roundedSum: Int?
         let label: Int?
+        /// True when the answer should not be trusted (always true for a blank image).
+        let unsure: Bool
+        /// Why: "not a digit", "two digits alike", "blank image"; nil when sure.
+        let reason: String?
+        /// Whether the probabilities are calibrated and the "not a digit" check ran.
+        let calibrated: Bool
     }
 
     func run() throws {
@@ -52,7 +58,8 @@ struct PredictCommand: ParsableCommand {
             throw CommandError("--addend: expected 0...\(AdderDataset.maximumAddend), found \(addend)")
         }
         let maximumPixels = try imageOptions.validated()
-        let (network, metadata, url) = try loadCheckpoint(checkpoint)
+        let model = try loadModel(checkpoint)
+        let (network, metadata, url) = (model.network, model.metadata, model.url)
         try checkAddend(addend, trainedOn: metadata, checkpoint: url)
         let files = try ImageInputs.read(images)
         if !files.skipped.isEmpty {
@@ -89,14 +96,16 @@ struct PredictCommand: ParsableCommand {
         let predicted = try namingCheckpoint(url) {
             try DigitInference.predict(
                 drawn.map { inputs[$0].pixels ?? [] }, addends: Array(repeating: addend, count: drawn.count),
-                network: network, engine: AdderEngine())
+                network: network, engine: AdderEngine(), calibration: model.calibration)
         }
         for (position, prediction) in zip(drawn, predicted) { results[position] = prediction }
         let predictions = inputs.indices.map { position in
             let input = inputs[position], r = results[position]
             return Prediction(
                 source: input.source, blank: r == nil, digit: r?.digit, probabilities: r?.probabilities,
-                addend: addend, sum: r?.sum, roundedSum: r?.roundedSum, label: input.label)
+                addend: addend, sum: r?.sum, roundedSum: r?.roundedSum, label: input.label,
+                unsure: r?.unsure ?? true, reason: r == nil ? "blank image" : r?.reason?.rawValue,
+                calibrated: model.calibration != nil)
         }
         if json {
             print(try prettyJSON(predictions))
@@ -114,8 +123,9 @@ struct PredictCommand: ParsableCommand {
                 continue
             }
             let label = p.label.map { " (true digit \($0))" } ?? ""
+            let unsure = p.reason.map { ", UNSURE: \($0)" } ?? ""
             print("\(p.source): digit \(digit)\(label), \(digit) + \(addend) = \(roundedSum(sum)) "
-                  + String(format: "(sum %.3f)", sum))
+                  + String(format: "(sum %.3f)", sum) + unsure)
             print("  probabilities: " + probabilities.enumerated().map { String(format: "%d:%.3f", $0, $1) }
                 .joined(separator: " "))
         }

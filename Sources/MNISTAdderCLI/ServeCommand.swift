@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
             to make room for a new one.
             """)
 
-    @Option(help: "A model.safetensors file, or a run folder holding one.") var checkpoint: String
+    @Option(help: "A model.safetensors file, or a run folder holding one. (default: the shipped model)") var checkpoint: String?
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(parsing: .unconditional, help: "Port to listen on.") var port = 8080
     @Option(
@@ -56,14 +56,18 @@ struct ServeCommand: AsyncParsableCommand {
             idleTimeout: try seconds(idleTimeout, "--idle-timeout"), maximumConnections: maxConnections,
             shutdownTimeout: try seconds(shutdownTimeout, "--shutdown-timeout", allowZero: true))
         if workers > 0 { configuration.engineCount = workers }
-        let (network, metadata, url) = try loadCheckpoint(checkpoint)
+        let model = try loadModel(checkpoint)
+        let (network, metadata, url) = (model.network, model.metadata, model.url)
         let trained = try trainedAddendRange(metadata, checkpoint: url)
         configuration.addendRange = try servedAddendRange(try addendRange?.validated(), trained: trained, checkpoint: url)
         try configuration.validate()
         var info = metadata
         info["checkpoint"] = url.path
         let (name, host) = (url.lastPathComponent, host)
-        try await PredictionServer.run(model: ServedModel(network: network, metadata: info, trainedAddendRange: trained), configuration: configuration) {
+        try await PredictionServer.run(
+            model: ServedModel(network: network, metadata: info, trainedAddendRange: trained, calibration: model.calibration),
+            configuration: configuration
+        ) {
             // Unbuffered, so a script that reads the line learns the port at once.
             FileHandle.standardOutput.write(Data("Serving \(name) on http://\(host):\($0)/ (Ctrl-C to stop)\n".utf8))
         }

@@ -13,7 +13,7 @@ struct SummaryCommand: ParsableCommand {
     @Option(help: "The network: \(ModelDescription.builtIn.map(\.name).joined(separator: ", ")). (default: seed, or the checkpoint's)")
     var model: String?
 
-    @Option(help: "A checkpoint file or run folder: summarize the network it holds.")
+    @Option(help: "A checkpoint file or run folder: summarize the network it holds (with neither this nor --model: the shipped model).")
     var checkpoint: String?
 
     @Flag(help: "Print the execution plan the engine compiles for the network.")
@@ -35,13 +35,14 @@ struct SummaryCommand: ParsableCommand {
 
     func run() throws {
         let description: ModelDescription
-        if let checkpoint {
-            let loaded = try loadCheckpoint(checkpoint)
+        if checkpoint != nil || model == nil {
+            let loaded = try loadModel(checkpoint, announce: false)
             if let model, model != loaded.network.model.name {
                 throw CommandError("--model \(model) differs from the checkpoint's network '\(loaded.network.model.name)'")
             }
             description = loaded.network.model
-            print("Model: \(description.name), from \(loaded.url.path)\n")
+            let calibrated = loaded.calibration.map { String(format: ", calibrated (temperature %.4f)", $0.temperature) } ?? ""
+            print("Model: \(description.name), from \(loaded.label)\(calibrated)\n")
         } else {
             description = try ModelDescription.named(model ?? ModelDescription.seed.name)
         }

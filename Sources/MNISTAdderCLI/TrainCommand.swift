@@ -41,6 +41,11 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Range of the integer added to the digit, as LO...HI. (default: \(AddendRange(Self.defaults.addendRange).text))") var addendRange: AddendRange?
     @Option(parsing: .unconditional, help: "Train on the first N training images only, for quick runs. (default: all)") var limit: Int?
     @Option(parsing: .unconditional, help: "Evaluate on the first N test images only, for quick runs. (default: all)") var testLimit: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Keep N training images aside as a validation set, chosen by the seed, e.g. 5000. (default: none)",
+        discussion: "They are never trained on; at the end the run is calibrated on them (temperature and the "
+            + "unsure thresholds, as `mnist-adder calibrate` does)."))
+    var validation: Int?
     @Option(parsing: .unconditional, help: "Worker threads, 0 for one per core. (default: one per core)") var threads: Int?
     @Flag(help: "Drop the last partial batch of each epoch.") var dropLast = false
     @Option(help: ArgumentHelp(
@@ -67,6 +72,7 @@ struct TrainCommand: ParsableCommand {
         let say: (String) -> Void = json ? { printError($0) } : { print($0) }
         let trainer: Trainer
         let outputDirectory: URL
+        var validationSet: AdderDataset?
         if let resume {
             let folder = URL(fileURLWithPath: resume)
             let saved = try Trainer.savedOptions(in: folder)
@@ -77,7 +83,8 @@ struct TrainCommand: ParsableCommand {
                         + "batch \(saved.batchSize), seed \(saved.seed)); remove \(given.joined(separator: ", ")), "
                         + "or start a new run without --resume (--epochs N is the one training option it takes)")
             }
-            let (train, test) = try loadData(saved)
+            let (train, test, held) = try loadData(saved)
+            validationSet = held
             trainer = try Trainer.resume(from: folder, trainSet: train, testSet: test, epochs: epochs)
             outputDirectory = output.map { URL(fileURLWithPath: $0) } ?? folder
             if outputDirectory.standardizedFileURL.path != folder.standardizedFileURL.path {
@@ -98,7 +105,8 @@ struct TrainCommand: ParsableCommand {
         } else {
             let options = try makeOptions()
             try options.validate()
-            let (train, test) = try loadData(options)
+            let (train, test, held) = try loadData(options)
+            validationSet = held
             trainer = try Trainer(options: options, trainSet: train, testSet: test)
             outputDirectory = URL(fileURLWithPath: output ?? Self.defaultOutput())
             try Self.checkHoldsNoRun(outputDirectory)
@@ -106,7 +114,8 @@ struct TrainCommand: ParsableCommand {
         try Self.checkWritable(outputDirectory)
         trainer.version = BuildInfo.version
         let o = trainer.options
-        say("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images, testing on \(trainer.testSet.count); "
+        let heldOut = validationSet.map { " (\($0.count) kept aside for validation)" } ?? ""
+        say("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images\(heldOut), testing on \(trainer.testSet.count); "
               + "\(o.epochs) epochs, batch \(o.batchSize), \(o.optimizer.rawValue) \(o.schedule.rawValue) "
               + "lr \(o.learningRate), seed \(o.seed), \(trainer.engine.threads) threads, integers \(o.addendRange)")
         let measured = o.algorithms.isEmpty ? "" : " (measured on this machine)"
@@ -161,6 +170,11 @@ struct TrainCommand: ParsableCommand {
             to: outputDirectory, history: trainer.history, options: o, threads: trainer.engine.threads,
             finished: (evaluation, trainer.testSet))
         let model = RunFolder(outputDirectory).model
+        if validationSet != nil {
+            say("")
+            let (network, metadata, url) = try loadCheckpoint(model.path)
+            try calibrateCheckpoint(network: network, metadata: metadata, url: url, dataDirectory: data.directory, to: url)
+        }
         say("Wrote \(model.path), history and report.html in \(outputDirectory.path)")
         say("Evaluate it again with: mnist-adder evaluate --checkpoint \(model.path)")
     }
@@ -197,6 +211,7 @@ struct TrainCommand: ParsableCommand {
             given("--addend-range", addendRange) { $0.addendRange = try $1.validated() },
             given("--limit", limit) { $0.limit = $1 },
             given("--test-limit", testLimit) { $0.testLimit = $1 },
+            given("--validation", validation) { $0.validation = $1 },
             given("--threads", threads) { $0.threads = $1 },
             given("--drop-last", dropLast ? true : nil) { $0.dropLast = $1 },
             given("--plan", plan) { o, choice in
@@ -227,12 +242,8 @@ struct TrainCommand: ParsableCommand {
         return LossWeights(crossEntropy: ce, mse: m)
     }
 
-    private func loadData(_ o: TrainingOptions) throws -> (AdderDataset, AdderDataset) {
-        let train = try AdderDataset.load(
-            .train, from: data.directory, limit: o.limit, addendRange: o.addendRange, seed: o.seed)
-        let test = try AdderDataset.load(
-            .test, from: data.directory, limit: o.testLimit, addendRange: o.addendRange, seed: o.seed)
-        return (train, test)
+    private func loadData(_ o: TrainingOptions) throws -> (AdderDataset, AdderDataset, AdderDataset?) {
+        try loadRunData(o, from: data.directory)
     }
 
     /// Throws when `directory` already holds a run or a model this run would overwrite: its

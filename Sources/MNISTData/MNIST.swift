@@ -68,7 +68,7 @@ public struct MNIST: Sendable, Equatable {
         self.labels = labels.labels
     }
 
-    private init(count: Int, rows: Int, columns: Int, pixels: [UInt8], labels: [UInt8]) {
+    init(count: Int, rows: Int, columns: Int, pixels: [UInt8], labels: [UInt8]) {
         self.count = count
         self.rows = rows
         self.columns = columns

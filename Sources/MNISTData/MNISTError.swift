@@ -29,6 +29,8 @@ public enum MNISTError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidAddendRange(found: ClosedRange<Int>, maximum: Int)
     /// The batch size is below 1.
     case invalidBatchSize(found: Int)
+    /// The number of training images kept aside for validation is below 1 or leaves none to train on.
+    case invalidValidationSize(found: Int, trainingImages: Int)
     /// No mirror served a file with the expected checksum; `reasons` has one entry per mirror tried.
     case downloadFailed(file: String, reasons: [String])
 
@@ -59,6 +61,8 @@ public enum MNISTError: Error, CustomStringConvertible, Equatable, Sendable {
             return "the added integer's range must lie within 0...\(maximum), found \(found)"
         case .invalidBatchSize(let found):
             return "batch size must be at least 1, found \(found)"
+        case .invalidValidationSize(let found, let trainingImages):
+            return "--validation: expected 1...\(trainingImages - 1) images (of \(trainingImages) training images), found \(found)"
         case .downloadFailed(let file, let reasons):
             return "could not download \(file): \(reasons.joined(separator: "; "))"
         }

@@ -61,7 +61,8 @@ def load_model(path, given=None):
     if not os.path.isfile(path):
         raise SystemExit(f"{path}: no such file")
     try:
-        state = load_file(path)
+        # A calibrated checkpoint (`mnist-adder calibrate`) also holds calibration.* tensors: not the network's.
+        state = {k: v for k, v in load_file(path).items() if not k.startswith("calibration.")}
         name = model_name(path, given)
     except (SafetensorError, OSError, ValueError) as error:
         raise SystemExit(f"{path}: not a readable safetensors file ({error})")
