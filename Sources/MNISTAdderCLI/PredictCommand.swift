@@ -113,7 +113,7 @@ struct PredictCommand: ParsableCommand {
         }
         if files.hadFolder {
             print(predictionTable(predictions.map { p in
-                (p.source, p.digit, p.digit.flatMap { d in p.probabilities?[d] }, p.roundedSum, p.label)
+                (p.source, p.digit, p.digit.flatMap { d in p.probabilities?[d] }, p.roundedSum, p.label, p.unsure ? p.reason : nil)
             }, addend: addend))
             return
         }

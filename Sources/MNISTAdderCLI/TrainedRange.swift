@@ -37,9 +37,10 @@ func servedAddendRange(_ requested: ClosedRange<Int>?, trained: ClosedRange<Int>
     return requested
 }
 
-/// The predictions of a folder as a table: image, digit, its probability, the sum, and the true digit when known.
+/// The predictions of a folder as a table: image, digit, its probability, the sum, the true digit when
+/// known, and the reason when the answer is unsure.
 func predictionTable(
-    _ rows: [(source: String, digit: Int?, probability: Float?, sum: Int?, label: Int?)], addend: Int
+    _ rows: [(source: String, digit: Int?, probability: Float?, sum: Int?, label: Int?, unsure: String?)], addend: Int
 ) -> String {
     let width = min(60, max(5, rows.map(\.source.count).max() ?? 5))
     func pad(_ text: String, _ n: Int) -> String { text.count >= n ? text : text + String(repeating: " ", count: n - text.count) }
@@ -53,6 +54,7 @@ func predictionTable(
         var line = pad(row.source, width) + "  " + "\(digit)".leftPadded(to: 5) + "  "
             + String(format: "%11.3f", p) + "  " + "\(sum)".leftPadded(to: 8 + "\(addend)".count)
         if let label = row.label { line += "  " + "\(label)".leftPadded(to: 4) }
+        if let reason = row.unsure { line += "  unsure: " + reason }
         lines.append(line)
     }
     return lines.joined(separator: "\n")
