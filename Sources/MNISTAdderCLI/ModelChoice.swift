@@ -46,5 +46,7 @@ func loadModel(_ path: String?, announce: Bool = true) throws -> LoadedModel {
         let calibrated = calibration == nil ? "not calibrated" : "calibrated"
         printError("Model: \(label), \(network.model.name), \(calibrated)")
     }
-    return LoadedModel(network: network, metadata: metadata, url: url, calibration: calibration, label: label)
+    // A named checkpoint is labelled by the file read (a run folder's model.safetensors).
+    return LoadedModel(
+        network: network, metadata: metadata, url: url, calibration: calibration, label: path == nil ? label : url.path)
 }

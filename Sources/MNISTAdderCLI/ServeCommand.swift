@@ -24,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Port to listen on.") var port = 8080
     @Option(
         parsing: .unconditional,
-        help: "Allowed range of the integer, as LO...HI or LO-HI, within the range the checkpoint was trained on (the default).")
+        help: "Allowed range of the integer, as LO...HI or LO-HI, within the range the checkpoint was trained on. (default: the trained range)")
     var addendRange: AddendRange?
     @Option(parsing: .unconditional, help: "Largest request body in bytes.") var maxBodyBytes = 1 << 20
     @Option(parsing: .unconditional, help: "Predictions computed at once, 0 for one per core.") var workers = 0
