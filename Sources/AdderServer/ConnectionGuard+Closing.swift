@@ -168,7 +168,7 @@ extension ConnectionGuard {
     /// Writes `{"error": message}` with `status` and `Connection: close`, then closes (lingering on the
     /// input unless `linger` is false).
     func respondAndClose(_ context: ChannelHandlerContext, status: HTTPResponseStatus, linger: Bool = true, message: String) {
-        let body = PredictionServer.jsonBuffer(["error": message])
+        let body = PredictionServer.errorBuffer(message)
         let headers = HTTPHeaders([
             ("Content-Type", "application/json; charset=utf-8"), ("Content-Length", String(body.readableBytes)),
             ("Date", httpDate()), ("Server", limits.serverName), ("Connection", "close"),

@@ -110,7 +110,7 @@ public enum PredictionServer {
         router.add(middleware: JSONErrorMiddleware(routes: routes))
         let predictor = Predictor(model: model, configuration: configuration)
         let page = ByteBuffer(string: Page.html(addendRange: configuration.addendRange))
-        let modelBody = jsonBuffer(
+        let modelAnswer = jsonAnswer(
             ModelResponse(
                 summary: model.summary, metadata: model.metadata.mapValues(MetadataValue.init(metadataText:)),
                 addendMinimum: configuration.addendRange.lowerBound,
@@ -126,13 +126,15 @@ public enum PredictionServer {
             jsonResponse(.ok, ByteBuffer(string: #"{"status":"ok"}"#))
         }
         router.get("/api/model") { _, _ in
-            jsonResponse(.ok, modelBody)
+            jsonResponse(modelAnswer.status, modelAnswer.body)
         }
-        router.post("/api/predict") { request, _ in
+        router.post("/api/predict") { request, context in
             let start = ContinuousClock.now
             let body = try await readJSONBody(request, limit: configuration.maximumBodyBytes)
             let prediction = try await predictor.predict(body: body, start: start)
-            return jsonResponse(.ok, jsonBuffer(prediction))
+            let answer = jsonAnswer(prediction)
+            if answer.status != .ok { context.logger.error("a prediction could not be encoded as JSON: \(prediction)") }
+            return jsonResponse(answer.status, answer.body)
         }
         return router
     }
@@ -156,11 +158,30 @@ public enum PredictionServer {
         }
     }
 
-    static func jsonBuffer(_ value: some Encodable) -> ByteBuffer {
-        let encoder = JSONOutput.encoder()
-        // Every value encoded here is made of finite numbers and strings, which always encode.
-        let data = (try? encoder.encode(value)) ?? Data(#"{"error":"response could not be encoded"}"#.utf8)
-        return ByteBuffer(bytes: data)
+    /// The body of every answer whose JSON could not be encoded, sent with status 500.
+    public static let encodingFailureBody = #"{"error":"internal error: the answer could not be encoded as JSON"}"#
+
+    /// `value` as a JSON answer: status 200 and its JSON (`JSONOutput`: keys sorted, slashes unescaped),
+    /// or, when it cannot be encoded (a NaN or infinite number: `JSONEncoder` throws for those), status
+    /// 500 and `encodingFailureBody`, never a 200 with a stand-in body. The server checks every number it
+    /// answers before encoding (`NonFiniteForwardError` is a 500 naming the layer), so the 500 here means
+    /// a bug, not bad input.
+    public static func jsonAnswer(_ value: some Encodable) -> (status: HTTPResponse.Status, body: ByteBuffer) {
+        do {
+            return (.ok, try jsonBuffer(value))
+        } catch {
+            return (.internalServerError, ByteBuffer(string: encodingFailureBody))
+        }
+    }
+
+    /// `value` encoded as the server's JSON; throws `EncodingError` for a NaN or infinite number.
+    static func jsonBuffer(_ value: some Encodable) throws -> ByteBuffer {
+        ByteBuffer(bytes: try JSONOutput.encoder().encode(value))
+    }
+
+    /// `{"error": message}`; a dictionary of strings always encodes (`encodingFailureBody` if it ever did not).
+    static func errorBuffer(_ message: String) -> ByteBuffer {
+        (try? jsonBuffer(["error": message])) ?? ByteBuffer(string: encodingFailureBody)
     }
 
     static func jsonResponse(_ status: HTTPResponse.Status, _ body: ByteBuffer, headers: HTTPFields = [:]) -> Response {
@@ -170,7 +191,7 @@ public enum PredictionServer {
     }
 
     static func errorResponse(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
-        jsonResponse(status, jsonBuffer(["error": message]), headers: headers)
+        jsonResponse(status, errorBuffer(message), headers: headers)
     }
 }
 
