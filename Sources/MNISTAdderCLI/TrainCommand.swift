@@ -20,7 +20,8 @@ struct TrainCommand: ParsableCommand {
 
             Ctrl-C or SIGTERM finishes the step under way, saves the training state, prints the command that goes \
             on (mnist-adder train --resume DIR) and exits with 130 (Ctrl-C) or 143 (SIGTERM). A resumed run ends \
-            bit-identical to one never stopped.
+            bit-identical to one never stopped. A stop after the last step prints the commands that finish the run \
+            (report, and calibrate for a --validation run) instead.
 
             --resume DIR --epochs N extends a run (finished or not) to N epochs in all. The learning-rate schedule \
             is then the one of a run started with N epochs, at the step the run has reached: constant is unchanged, \
@@ -94,7 +95,7 @@ struct TrainCommand: ParsableCommand {
                 let done = trainer.completedEpochs
                 throw CommandError(
                     "\(folder.path) is a finished run (\(done) of \(done) epochs), nothing to resume; to train it further "
-                        + "give the new total: mnist-adder train --resume \(shellQuoted(folder.path)) --epochs N (N > \(done))")
+                        + "give the new total: \(invokedProgram) train --resume \(shellQuoted(folder.path)) --epochs N (N > \(done))")
             }
             let position = trainer.progress.map {
                 "in epoch \($0.epoch) of \(trainer.options.epochs) after batch \($0.batchesDone) of \(trainer.stepsPerEpoch)"
@@ -157,7 +158,11 @@ struct TrainCommand: ParsableCommand {
             say("  " + goOnCommand(outputDirectory))
             TrainStopExit.exitStopped(by: stop.receivedSignal ?? SIGINT)
         }
-        stop.uninstall()
+        // Every epoch is done and saved. A stop asked for since the last step (in the last epoch's test pass,
+        // or in the test pass and report below) ends the run at the next of these checks, naming what is left.
+        let folderWord = shellQuoted(outputDirectory.path)
+        let calibrateStep = validationSet == nil ? [] : ["\(invokedProgram) calibrate --checkpoint \(folderWord)"]
+        exitIfStopped(stop, in: outputDirectory, epochs: o.epochs, left: ["\(invokedProgram) report \(folderWord)"] + calibrateStep, say: say)
         let evaluation = try evaluate(trainer.network, on: trainer.testSet, engine: trainer.engine)
         let totalSeconds = trainer.history.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds }
         say("")
@@ -169,6 +174,8 @@ struct TrainCommand: ParsableCommand {
         try writeRunReport(
             to: outputDirectory, history: trainer.history, options: o, threads: trainer.engine.threads,
             finished: (evaluation, trainer.testSet))
+        exitIfStopped(stop, in: outputDirectory, epochs: o.epochs, left: calibrateStep, say: say)
+        stop.uninstall()
         let model = RunFolder(outputDirectory).model
         if validationSet != nil {
             say("")
@@ -176,16 +183,31 @@ struct TrainCommand: ParsableCommand {
             try calibrateCheckpoint(network: network, metadata: metadata, url: url, dataDirectory: data.directory, to: url)
         }
         say("Wrote \(model.path), history and report.html in \(outputDirectory.path)")
-        say("Evaluate it again with: mnist-adder evaluate --checkpoint \(model.path)")
+        say("Evaluate it again with: \(invokedProgram) evaluate --checkpoint \(shellQuoted(model.path))")
+    }
+
+    /// Ends the process with the signal's status when `stop` caught one after the last epoch was saved:
+    /// says that the run is finished and lists the commands that do what was `left`.
+    private func exitIfStopped(_ stop: StopRequest, in directory: URL, epochs: Int, left: [String], say: (String) -> Void) {
+        guard let signal = stop.receivedSignal else { return }
+        let saved = "Stopped after the last epoch (\(epochs) of \(epochs)): the run is finished, its model saved in "
+            + RunFolder(directory).model.path
+        if left.isEmpty {
+            say(saved + " with its report.")
+        } else {
+            say(saved + ". Do the rest with:")
+            left.forEach { say("  " + $0) }
+        }
+        TrainStopExit.exitStopped(by: signal)
     }
 
     /// The command that continues the run saved in `directory`, with the options that are not saved in it.
     private func goOnCommand(_ directory: URL) -> String {
-        var words = ["mnist-adder", "train", "--resume", directory.path]
+        var words = ["train", "--resume", directory.path]
         if let dataDir = data.dataDir { words += ["--data-dir", dataDir] }
         if saveEvery != 60 { words += ["--save-every", String(format: "%g", saveEvery)] }
         if json { words.append("--json") }
-        return words.map(shellQuoted).joined(separator: " ")
+        return ([invokedProgram] + words.map(shellQuoted)).joined(separator: " ")
     }
 
     /// One training option given on the command line: its flag, and how it sets `TrainingOptions`.

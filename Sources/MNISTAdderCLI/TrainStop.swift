@@ -63,6 +63,14 @@ final class StopRequest: @unchecked Sendable {
     }
 }
 
+/// The program as it was started (its `argv[0]`: `mnist-adder` found on PATH, `.build/release/mnist-adder`,
+/// a full path), as one shell word, "mnist-adder" when the system gave none: the commands `train`
+/// suggests begin with it, so that they run as printed from the folder they were printed in.
+var invokedProgram: String {
+    let name = CommandLine.arguments.first ?? ""
+    return shellQuoted(name.isEmpty ? "mnist-adder" : name)
+}
+
 /// `text` as one shell word: unchanged when it holds only characters no shell treats specially,
 /// else in single quotes.
 func shellQuoted(_ text: String) -> String {

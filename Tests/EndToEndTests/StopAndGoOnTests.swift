@@ -81,10 +81,12 @@ func stopInFirstEpoch(signal: Int32, status: Int32) throws {
     let name = signal == SIGTERM ? "SIGTERM" : "Ctrl-C"
     #expect(stderr.contains("\(name): stopping after this step and saving the training state"), "\(stderr)")
     #expect(stdout.contains("Stopped in epoch 1 after batch "), "\(stdout)")
-    #expect(stdout.hasSuffix("Go on with:\n  mnist-adder train --resume \(stopped.path)\n"), "\(stdout)")
+    // The command names the program as it was started (here by its full path), so it runs as printed.
+    let goOn = "\(binary.path) train --resume \(stopped.path)"
+    #expect(stdout.hasSuffix("Go on with:\n  \(goOn)\n"), "\(stdout)")
     #expect(!RunFolder(stopped).holdsModel, "stopped in epoch 1: no epoch checkpoint yet")
 
-    let resumed = try runCLI(["train", "--resume", stopped.path])
+    let resumed = try runShell(goOn)
     #expect(resumed.status == 0, "\(resumed.stderr)")
     #expect(resumed.stdout.contains("Resuming \(stopped.path) in epoch 1 of 2 after batch "), "\(resumed.stdout)")
     try expectSameRun(stopped, as: whole)
@@ -93,7 +95,51 @@ func stopInFirstEpoch(signal: Int32, status: Int32) throws {
     let again = try runCLI(["train", "--resume", stopped.path])
     #expect(again.status != 0)
     #expect(again.stderr == "mnist-adder: \(stopped.path) is a finished run (2 of 2 epochs), nothing to resume; to train "
-        + "it further give the new total: mnist-adder train --resume \(stopped.path) --epochs N (N > 2)\n")
+        + "it further give the new total: \(binary.path) train --resume \(stopped.path) --epochs N (N > 2)\n")
+}
+
+/// Runs `command` with /bin/sh, as a user pastes a printed command.
+private func runShell(_ command: String) throws -> ProcessOutput {
+    try runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", command])
+}
+
+/// The inode number of `url`'s file, nil while there is none (each save renames a new file into place).
+private func inode(_ url: URL) -> UInt64? {
+    (try? FileManager.default.attributesOfItem(atPath: url.path)[.systemFileNumber] as? NSNumber)?.uint64Value
+}
+
+@Test("Ctrl-C after the last step, in the last epoch's test pass: the run ends with 130 and the commands that do the rest")
+func stopAfterLastStep() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = folder.appendingPathComponent("run")
+    // One step of 10 images, then the test pass over all 10,000 test images (seconds), then the final one.
+    let (process, out, err) = try startTraining(
+        ["--output", run.path, "--limit", "10", "--batch-size", "10", "--epochs", "1", "--threads", "1", "--save-every", "0"],
+        in: folder)
+    let state = RunFolder(run).trainingState
+    waitFor(state, while: process)
+    // The state is saved before the step and again after it (once the step's stop check is past).
+    let before = inode(state)
+    let deadline = Date().addingTimeInterval(120)
+    while inode(state) == before && process.isRunning && Date() < deadline { usleep(1_000) }
+    kill(process.processIdentifier, SIGINT)
+    process.waitUntilExit()
+    let stdout = try String(contentsOf: out, encoding: .utf8), stderr = try String(contentsOf: err, encoding: .utf8)
+    #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stdout)\n\(stderr)")
+    #expect(stdout.contains("Stopped after the last epoch (1 of 1): the run is finished, its model saved in "
+        + RunFolder(run).model.path), "\(stdout)")
+    #expect(RunFolder(run).holdsModel)
+    #expect(!stdout.contains("Wrote "), "\(stdout)")
+    // What was left (drawing the test-set pictures) runs as printed.
+    let rest = (stdout.components(separatedBy: "Do the rest with:\n").dropFirst().first ?? "")
+        .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+    #expect(rest.allSatisfy { $0.hasPrefix(binary.path + " ") }, "\(rest)")
+    for command in rest {
+        let r = try runShell(command)
+        #expect(r.status == 0, "\(command): \(r.stderr)")
+    }
+    #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("misclassified.svg").path))
 }
 
 @Test("SIGKILL at a random moment of a run that saves its state after every step: going on ends bit-identical")
