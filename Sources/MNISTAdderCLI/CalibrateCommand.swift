@@ -21,7 +21,7 @@ struct CalibrateCommand: ParsableCommand {
             """)
 
     @Option(help: "A model.safetensors file of a --validation run, or its run folder.") var checkpoint: String
-    @Option(help: "Write the calibrated checkpoint here instead of replacing the given one.") var output: String?
+    @Option(help: "Write the calibrated checkpoint here instead of replacing the given one. (default: the given one, replaced)") var output: String?
     @OptionGroup var data: DataOptions
 
     func run() throws {
@@ -71,7 +71,9 @@ func calibrateCheckpoint(
     guard let optionsText = metadata["options"],
           let options = try? JSONDecoder().decode(TrainingOptions.self, from: Data(optionsText.utf8))
     else {
-        throw CommandError("\(url.path): no readable training options in its metadata, expected a checkpoint of `mnist-adder train --validation N`")
+        throw CommandError(
+            "\(url.path): no readable training options in its metadata, expected a checkpoint of `mnist-adder train --validation N`",
+            status: .dataError)
     }
     let (train, test, held) = try loadRunData(options, from: dataDirectory)
     guard let validation = held else { throw CalibrationError.noValidationSet(checkpoint: url.path) }

@@ -27,10 +27,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Where to write the SVG picture of the images they disagree on.")
     var picture = "disagreements.svg"
     @Flag(help: "Do not write the picture.") var noPicture = false
-    @Option(parsing: .unconditional, help: "Range of the test integers, as LO...HI.")
-    var addendRange = AddendRange(AdderDataset.defaultAddendRange)
-    @Option(parsing: .unconditional, help: "Images per forward pass.") var batchSize = 1000
-    @Option(parsing: .unconditional, help: "Worker threads, 0 for one per core.") var threads = 0
+    @OptionGroup var testPass: TestPassOptions
     @Flag(help: "Print the comparison as JSON.") var json = false
     @OptionGroup var data: DataOptions
 
@@ -91,15 +88,10 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard batchSize >= 1 else {
-            throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)")
-        }
-        guard threads >= 0 else {
-            throw TrainingError.invalidOption(name: "threads", expected: "0 (one per core) or more", found: "\(threads)")
-        }
+        let addendRange = try testPass.validated()
         let a = try loadCheckpoint(first), b = try loadCheckpoint(second)
-        let test = try AdderDataset.load(.test, from: data.directory, addendRange: try addendRange.validated(), seed: 0)
-        let engine = AdderEngine(threads: threads)
+        let test = try AdderDataset.load(.test, from: data.directory, addendRange: addendRange, seed: 0)
+        let engine = AdderEngine(threads: testPass.threads), batchSize = testPass.batchSize
         let pa = try namingCheckpoint(a.url) { try predictItems(a.network, on: test, engine: engine, batchSize: batchSize) }
         let pb = try namingCheckpoint(b.url) { try predictItems(b.network, on: test, engine: engine, batchSize: batchSize) }
         let classification = try Figure(PairedOutcomes(
@@ -200,7 +192,7 @@ struct CompareCommand: ParsableCommand {
         do {
             try Data(svg.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw CommandError("cannot write the picture \(path): \(error.localizedDescription)")
+            throw CommandError("cannot write the picture \(path): \(error.localizedDescription)", status: .ioError)
         }
     }
 }

@@ -10,9 +10,7 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Test-set metrics of a checkpoint (written by mnist-adder or by PyTorch for the seed network).")
 
     @Option(help: "A model.safetensors file, or a run folder holding one. (default: the shipped model)") var checkpoint: String?
-    @Option(parsing: .unconditional, help: "Range of the test integers, as LO...HI.") var addendRange = AddendRange(AdderDataset.defaultAddendRange)
-    @Option(parsing: .unconditional, help: "Images per forward pass.") var batchSize = 1000
-    @Option(parsing: .unconditional, help: "Worker threads, 0 for one per core.") var threads = 0
+    @OptionGroup var testPass: TestPassOptions
     @Flag(help: "Print the metrics as JSON.") var json = false
     @OptionGroup var data: DataOptions
 
@@ -28,17 +26,12 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard batchSize >= 1 else {
-            throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)")
-        }
-        guard threads >= 0 else {
-            throw TrainingError.invalidOption(name: "threads", expected: "0 (one per core) or more", found: "\(threads)")
-        }
+        let addendRange = try testPass.validated()
         let model = try loadModel(checkpoint)
         let (network, url) = (model.network, model.url)
-        let test = try AdderDataset.load(.test, from: data.directory, addendRange: try addendRange.validated(), seed: 0)
+        let test = try AdderDataset.load(.test, from: data.directory, addendRange: addendRange, seed: 0)
         let e = try namingCheckpoint(url) {
-            try evaluate(network, on: test, engine: AdderEngine(threads: threads), batchSize: batchSize)
+            try evaluate(network, on: test, engine: AdderEngine(threads: testPass.threads), batchSize: testPass.batchSize)
         }
         if json {
             print(try prettyJSON(Output(

@@ -1,6 +1,7 @@
 // The exit statuses of mnist-adder: one table (README "Exit codes"), and the one place that maps
 // each error type to its status. The values are BSD's sysexits.h, as ArgumentParser's 64 for a
 // usage error already is, and 128 + the signal number for a run stopped by a signal.
+import AdderInference
 import AdderNet
 import AdderONNX
 import AdderReport
@@ -20,7 +21,8 @@ enum ExitStatus: Int32, CaseIterable {
     case usage = 64
     /// EX_DATAERR: an input file that is malformed or does not fit: a checkpoint (keys, shapes, NaN
     /// weights, a forward pass that overflows), an IDX or PNG file, a run folder's history; an empty
-    /// data set; a training run that diverged.
+    /// data set; a training run that diverged; a checkpoint without the validation set or the calibration a
+    /// command needs.
     case dataError = 65
     /// EX_NOINPUT: a file or folder named on the command line that does not exist or cannot be read.
     case noInput = 66
@@ -42,6 +44,7 @@ enum ExitStatus: Int32, CaseIterable {
         case let error as CommandError: self = error.status
         case let error as TrainingError: self = Self.status(for: error)
         case is CheckpointError, is NonFiniteForwardError, is EmptyDatasetError, is IDXError: self = .dataError
+        case is CalibrationError: self = .dataError
         case is JPEGError, is NotAnImageError: self = .dataError
         case is AddendRangeBeyondTrainingError: self = .usage
         case let error as ModelDescriptionError:

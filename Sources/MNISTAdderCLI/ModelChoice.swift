@@ -30,7 +30,7 @@ func loadModel(_ path: String?, announce: Bool = true) throws -> LoadedModel {
         do {
             digest = try ShippedModel.verifiedSHA256()
         } catch {
-            throw CommandError("the shipped model cannot be used: \(error) (give --checkpoint FILE)")
+            throw CommandError("the shipped model cannot be used: \(error) (give --checkpoint FILE)", status: .dataError)
         }
         chosen = ShippedModel.url.path
         label = "the shipped model (\(ShippedModel.fileName), SHA-256 \(digest.prefix(12))…)"
@@ -40,7 +40,7 @@ func loadModel(_ path: String?, announce: Bool = true) throws -> LoadedModel {
     do {
         calibration = try Calibration(file: SafetensorsFile(contentsOf: url))
     } catch let error as CalibrationError {
-        throw CommandError("\(url.path): \(error)")
+        throw CommandError("\(url.path): \(error)", status: .dataError)
     }
     if announce && path == nil {
         let calibrated = calibration == nil ? "not calibrated" : "calibrated"

@@ -40,6 +40,26 @@ struct AddendRange: ExpressibleByArgument {
     var defaultValueDescription: String { "\(lower)...\(upper)" }
 }
 
+/// The test pass of `evaluate` and `compare`: the test integers' range, the batch and the threads.
+struct TestPassOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Range of the test integers, as LO...HI.")
+    var addendRange = AddendRange(AdderDataset.defaultAddendRange)
+    @Option(parsing: .unconditional, help: "Images per forward pass.") var batchSize = 1000
+    @Option(parsing: .unconditional, help: "Worker threads, 0 for one per core.") var threads = 0
+
+    /// The range of the test integers, once `batchSize` and `threads` are checked too. Throws
+    /// `TrainingError.invalidOption` naming the first option out of range.
+    func validated() throws -> ClosedRange<Int> {
+        guard batchSize >= 1 else {
+            throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)")
+        }
+        guard threads >= 0 else {
+            throw TrainingError.invalidOption(name: "threads", expected: "0 (one per core) or more", found: "\(threads)")
+        }
+        return try addendRange.validated()
+    }
+}
+
 /// Data options shared by `train`, `evaluate` and `predict`.
 struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(

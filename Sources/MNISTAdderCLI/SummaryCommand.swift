@@ -28,12 +28,11 @@ struct SummaryCommand: ParsableCommand {
     @Flag(help: "The plan for evaluation and prediction (forward only) instead of training.")
     var inference = false
 
-    func validate() throws {
+    func run() throws {
+        // Checked here rather than in validate(): ArgumentParser wraps what validate() throws, which would
+        // hide the error's type from ExitStatus.
         guard batchSize >= 1 else { throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)") }
         guard threads >= 0 else { throw TrainingError.invalidOption(name: "threads", expected: "0 or more", found: "\(threads)") }
-    }
-
-    func run() throws {
         let description: ModelDescription
         if checkpoint != nil || model == nil {
             let loaded = try loadModel(checkpoint, announce: false)

@@ -24,7 +24,7 @@ struct UnsureReportCommand: ParsableCommand {
     @Option(help: "A calibrated model.safetensors or run folder. (default: the shipped model)") var checkpoint: String?
     @Option(help: "Folder with one subfolder of PNG pictures per kind.") var nondigits: String
     @Flag(help: "Print the table as JSON.") var json = false
-    @Option(help: "Also write each kind's prepared 28×28 pixels into this folder as KIND.u8 (N×784 bytes), for cross-checks.")
+    @Option(help: "Also write each kind's prepared 28×28 pixels into this folder as KIND.u8 (N×784 bytes), for cross-checks. (default: none)")
     var savePrepared: String?
     @OptionGroup var data: DataOptions
 
@@ -40,20 +40,23 @@ struct UnsureReportCommand: ParsableCommand {
     }
 
     func run() throws {
+        // The folder first: a mistyped one fails at once, before the test set's pass.
+        let folder = URL(fileURLWithPath: nondigits)
+        let kinds = try subfolders(of: folder)
+        guard !kinds.isEmpty else {
+            throw CommandError("--nondigits \(folder.path): no subfolders, expected one folder of PNG pictures per kind (scripts/nondigits/report makes them)")
+        }
         let model = try loadModel(checkpoint)
         guard let calibration = model.calibration else {
-            throw CommandError("\(model.url.path) has no calibration: expected a checkpoint of `train --validation N` or `calibrate`")
+            throw CommandError(
+                "\(model.url.path) has no calibration: expected a checkpoint of `train --validation N` or `calibrate`",
+                status: .dataError)
         }
         let engine = AdderEngine()
         let test = try AdderDataset.load(.test, from: data.directory, seed: 0)
         let scores = try namingCheckpoint(model.url) { try CalibrationFit.scores(model.network, on: test, engine: engine) }
         let digits = assess(scores.logits, scores.pooledFeatures, calibration)
         var rows = [row("MNIST test digits", digits, blank: 0, against: nil)]
-        let folder = URL(fileURLWithPath: nondigits)
-        let kinds = try subfolders(of: folder)
-        guard !kinds.isEmpty else {
-            throw CommandError("--nondigits \(folder.path): no subfolders, expected one folder of PNG pictures per kind (scripts/nondigits/report makes them)")
-        }
         for kind in kinds {
             let files = try FileManager.default.contentsOfDirectory(atPath: kind.path)
                 .filter { $0.lowercased().hasSuffix(".png") }.sorted()
@@ -124,7 +127,8 @@ struct UnsureReportCommand: ParsableCommand {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         } catch {
-            throw CommandError("--nondigits \(folder.path): cannot list the folder (\(error.localizedDescription))")
+            throw CommandError(
+                "--nondigits \(folder.path): cannot list the folder (\(error.localizedDescription))", status: .noInput)
         }
         return names.sorted().map { folder.appendingPathComponent($0) }.filter {
             var isDirectory: ObjCBool = false

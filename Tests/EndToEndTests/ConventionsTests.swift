@@ -49,6 +49,11 @@ func versionAndCheckpointMetadata() throws {
     #expect(t.status == 0, "\(t.stderr)")
     let (_, metadata) = try Checkpoint.load(contentsOf: RunFolder(run).model)
     #expect(metadata[Trainer.versionKey] == version)
+    // Calibrating a run that kept no validation set aside: its checkpoint does not fit the command (65).
+    let calibrate = try runCLI(["calibrate", "--checkpoint", run.path])
+    #expect(calibrate.status == 65, "\(calibrate.stderr)")
+    #expect(calibrate.stderr == "mnist-adder: \(RunFolder(run).model.path) was trained without a validation set: expected "
+        + "a run of `train --validation N` (calibrating on trained-on or test images would be meaningless)\n")
 
     let lines = t.stdout.split(separator: "\n").map(String.init)
     let header = try #require(lines.first { $0.hasPrefix("epoch ") })
@@ -76,12 +81,16 @@ func versionAndCheckpointMetadata() throws {
     (["summary", "--model", "resnet"], 64, "resnet"),
     (["predict", "--checkpoint", "x.safetensors"], 64, "give at least one --image FILE or --test-index N"),
     (["serve", "--checkpoint", "x.safetensors", "--max-connections", "0"], 64, "--max-connections: expected"),
+    (["summary", "--plan", "--batch-size", "0"], 64, "--batch-size: expected at least 1, found 0"),
+    (["evaluate", "--addend-range", "9...0"], 64, "--addend-range: expected LO...HI with LO ≤ HI, found 9...0"),
+    (["compare", "a", "b", "--threads", "-1"], 64, "--threads: expected 0 (one per core) or more, found -1"),
     // 66: missing input
     (["evaluate", "--checkpoint", "/nonexistent/model.safetensors"], 66, "/nonexistent/model.safetensors"),
     (["predict", "--checkpoint", "/", "--test-index", "0"], 66, "/ is a folder without model.safetensors"),
     (["train", "--data-dir", "/nonexistent-mnist", "--limit", "10"], 66, "/nonexistent-mnist"),
     (["report", "/nonexistent-run"], 66, "/nonexistent-run is not a training run: no readable history.json"),
     (["train", "--resume", "/nonexistent-run"], 66, "cannot resume from /nonexistent-run"),
+    (["unsure-report", "--nondigits", "/nonexistent-nondigits"], 66, "--nondigits /nonexistent-nondigits: cannot list the folder"),
 ] as [([String], Int32, String)])
 func exitStatus(arguments: [String], status: Int32, message: String) throws {
     let r = try runCLI(arguments)
@@ -104,6 +113,8 @@ func exitStatusWithFiles() throws {
     try Data("GIF89a, not a PNG".utf8).write(to: notPNG)
     let aFile = folder.appendingPathComponent("a-file")
     try Data("x".utf8).write(to: aFile)
+    let nondigits = folder.appendingPathComponent("nondigits/letters")
+    try FileManager.default.createDirectory(at: nondigits, withIntermediateDirectories: true)
 
     let cases: [([String], Int32, String)] = [
         (["evaluate", "--checkpoint", renamed.path], 65,
@@ -114,6 +125,12 @@ func exitStatusWithFiles() throws {
          "cannot read image \(folder.path)/none.png"),
         (["train", "--epochs", "1", "--limit", "64", "--test-limit", "32", "--output", aFile.path + "/run"], 74,
          "cannot write \(aFile.path)/run"),
+        (["compare", good.path, good.path, "--picture", aFile.path + "/disagreements.svg"], 74,
+         "cannot write the picture \(aFile.path)/disagreements.svg"),
+        // A checkpoint that lacks what the command needs is bad input data.
+        (["calibrate", "--checkpoint", good.path], 65, "\(good.path): no readable training options in its metadata"),
+        (["unsure-report", "--checkpoint", good.path, "--nondigits", nondigits.deletingLastPathComponent().path], 65,
+         "\(good.path) has no calibration"),
     ]
     for (arguments, status, message) in cases {
         let r = try runCLI(arguments)
@@ -127,7 +144,8 @@ func exitStatusWithFiles() throws {
 }
 
 @Test("every option that takes a value and may be left out states its default in --help", arguments: [
-    "train", "evaluate", "predict", "report", "summary", "download", "serve", "export",
+    "train", "evaluate", "predict", "report", "summary", "download", "serve", "export", "compare", "calibrate",
+    "unsure-report",
 ])
 func helpShowsDefaults(subcommand: String) throws {
     // Which options take a value and may be left out: ArgumentParser's own description of the command.
