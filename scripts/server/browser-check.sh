@@ -2,7 +2,7 @@
 # Checks the drawing page in headless Chromium at a phone's and a desktop's size and saves a screenshot of each.
 #
 # Usage: scripts/server/browser-check.sh [CHECKPOINT]
-#   Starts the server (see lib.sh: CHECKPOINT, or ADDER_SERVER_CMD) and runs scripts/server/page_check.py on
+#   Starts the server (see lib.sh: CHECKPOINT, the shipped model without it, or ADDER_SERVER_CMD) and runs scripts/server/page_check.py on
 #   http://127.0.0.1:$PORT/?addend=$DEMO_ADDEND at 390×844 (a phone: touch events) and 1280×800 (a desktop:
 #   mouse events). At each size it draws a 7 on the canvas and checks the answer (a digit 0-9, the equation
 #   with the addend, the server time, ten bars), that nothing overflows (the page is no wider than the window,

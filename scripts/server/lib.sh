@@ -3,6 +3,7 @@
 #
 # The server command comes from ADDER_SERVER_CMD (run with bash -c, PORT exported), by default
 #   swift run -c release mnist-adder serve --checkpoint "$CHECKPOINT" --host 127.0.0.1 --port "$PORT"
+# (without CHECKPOINT, the same without --checkpoint: the shipped model)
 # followed by SERVE_ARGS (extra flags for serve, e.g. "--idle-timeout 120"), if set.
 # A command that serves on another host than 127.0.0.1 is the caller's choice; these scripts only
 # ever send requests to 127.0.0.1.
@@ -22,8 +23,7 @@ server_command() { # server_command [CHECKPOINT]
         printf 'swift run -c release mnist-adder serve --checkpoint %q --host 127.0.0.1 --port "$PORT" %s' \
             "$1" "${SERVE_ARGS:-}"
     else
-        echo "usage: $0 CHECKPOINT (or set ADDER_SERVER_CMD to a command serving on 127.0.0.1:\$PORT)" >&2
-        return 2
+        printf 'swift run -c release mnist-adder serve --host 127.0.0.1 --port "$PORT" %s' "${SERVE_ARGS:-}"
     fi
 }
 

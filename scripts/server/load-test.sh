@@ -2,7 +2,7 @@
 # Load test of the prediction server, on loopback only, bounded in time.
 #
 # Usage: scripts/server/load-test.sh [CHECKPOINT]
-#   Starts the server (see lib.sh: CHECKPOINT, or ADDER_SERVER_CMD; SERVE_ARGS adds flags), checks one
+#   Starts the server (see lib.sh: CHECKPOINT, the shipped model without it, or ADDER_SERVER_CMD; SERVE_ARGS adds flags), checks one
 #   request by hand, then while IDLE idle keep-alive connections and SLOW_HEADS + SLOW_BODIES slow
 #   clients are connected (scripts/server/clients.py), runs wrk for DURATION with THREADS threads over
 #   each number of busy connections in CONNECTIONS, each POSTing the same valid
