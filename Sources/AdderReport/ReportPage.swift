@@ -1,6 +1,7 @@
 // `report.html`: one self-contained page (inline CSS and SVG, no scripts, no outside requests) with the
 // run's options, version, machine, date, time, per-epoch table and pictures. While the run is going it
-// says how far it is and reloads itself every 30 s (`<meta http-equiv="refresh">`, left out once finished).
+// says how far it is and reloads itself every 30 s (`<meta http-equiv="refresh">`, left out once finished
+// or stopped).
 import AdderNet
 import Foundation
 
@@ -21,7 +22,7 @@ enum ReportPage {
             <meta name="viewport" content="width=device-width, initial-scale=1">
 
             """
-        if report.isRunning {
+        if report.isRunning && details.stoppedNote == nil {
             page += "<meta http-equiv=\"refresh\" content=\"\(refreshSeconds)\">\n"
         }
         page += """
@@ -99,8 +100,8 @@ enum ReportPage {
         return page
     }
 
-    /// The progress line of a running run (epochs done, share, time left at the mean epoch time) or the
-    /// final line of a finished one.
+    /// The progress line of a running run (epochs done, share, time left at the mean epoch time), of a
+    /// stopped one (epochs done, how to go on), or the final line of a finished one.
     static func statusLine(_ report: RunReport, totalSeconds: Double) -> String {
         let done = report.history.count, planned = max(report.details.plannedEpochs, done)
         guard report.isRunning else {
@@ -112,6 +113,10 @@ enum ReportPage {
             return "<p class=\"done\" id=\"status\">Finished \(done) of \(planned) epochs in \(durationText(totalSeconds))\(final).</p>"
         }
         let share = planned > 0 ? Double(done) / Double(planned) : 0
+        if let note = report.details.stoppedNote {
+            return "<p class=\"progress\" id=\"status\"><progress max=\"\(planned)\" value=\"\(done)\"></progress> "
+                + "Stopped: \(done) of \(planned) epochs done (written \(dateText(report.details.written))). \(SVGDocument.escape(note))</p>"
+        }
         var line = "Running: \(done) of \(planned) epochs done (\(Int((share * 100).rounded())) %)"
         if done > 0, planned > done {
             line += ", about \(durationText(totalSeconds / Double(done) * Double(planned - done))) left at the mean epoch time"

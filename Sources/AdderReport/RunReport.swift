@@ -48,11 +48,14 @@ public struct RunDetails: Sendable, Equatable {
     public var plannedEpochs: Int
     /// Said under the machine when `machine` is not the one that trained (`mnist-adder report` later).
     public var machineNote: String?
+    /// Set when the run was stopped (Ctrl-C, SIGTERM): the commands that go on or finish it, shown in the
+    /// status line instead of the time left; the page then no longer reloads itself.
+    public var stoppedNote: String?
 
     /// The details of a run.
     public init(
         options: [RunSetting], version: String, machine: MachineDescription, written: Date, plannedEpochs: Int,
-        machineNote: String? = nil
+        machineNote: String? = nil, stoppedNote: String? = nil
     ) {
         self.options = options
         self.version = version
@@ -60,6 +63,7 @@ public struct RunDetails: Sendable, Equatable {
         self.written = written
         self.plannedEpochs = plannedEpochs
         self.machineNote = machineNote
+        self.stoppedNote = stoppedNote
     }
 }
 

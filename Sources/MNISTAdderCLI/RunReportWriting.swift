@@ -6,10 +6,12 @@ import MNISTData
 
 /// Writes the pictures and report.html of the run in `directory`: with `finished` (the final model's test
 /// evaluation and the test set it ran on) the finished run's, without it a running run's progress page.
-/// The version is the model checkpoint's `version` metadata when it has one, else "unknown".
+/// The version is the model checkpoint's `version` metadata when it has one, else "unknown". `stoppedNote`
+/// (how to go on) marks a run stopped by a signal.
 func writeRunReport(
     to directory: URL, history: [EpochRecord], options: TrainingOptions, threads: Int,
-    finished: (evaluation: Evaluation, testSet: AdderDataset)? = nil, machineNote: String? = nil
+    finished: (evaluation: Evaluation, testSet: AdderDataset)? = nil, machineNote: String? = nil,
+    stoppedNote: String? = nil
 ) throws {
     var results: TestResults?
     if let (evaluation, testSet) = finished {
@@ -26,7 +28,7 @@ func writeRunReport(
     let details = RunDetails(
         options: RunSetting.list(options), version: runVersion(in: directory),
         machine: .current(threads: threads), written: Date(), plannedEpochs: options.epochs,
-        machineNote: machineNote)
+        machineNote: machineNote, stoppedNote: stoppedNote)
     let report = try RunReport(
         title: "mnist-adder: \(directory.lastPathComponent)", history: history, results: results, details: details)
     try report.write(to: directory)

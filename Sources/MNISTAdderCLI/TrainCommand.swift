@@ -156,13 +156,15 @@ struct TrainCommand: ParsableCommand {
                 ?? "after epoch \(epoch) of \(o.epochs)"
             say("Stopped \(place); the training state is saved in \(outputDirectory.path). Go on with:")
             say("  " + goOnCommand(outputDirectory))
+            markStopped(outputDirectory, trainer: trainer, note: "Go on with: " + goOnCommand(outputDirectory))
             TrainStopExit.exitStopped(by: stop.receivedSignal ?? SIGINT)
         }
         // Every epoch is done and saved. A stop asked for since the last step (in the last epoch's test pass,
         // or in the test pass and report below) ends the run at the next of these checks, naming what is left.
         let folderWord = shellQuoted(outputDirectory.path)
         let calibrateStep = validationSet == nil ? [] : ["\(invokedProgram) calibrate --checkpoint \(folderWord)"]
-        exitIfStopped(stop, in: outputDirectory, epochs: o.epochs, left: ["\(invokedProgram) report \(folderWord)"] + calibrateStep, say: say)
+        exitIfStopped(
+            stop, in: outputDirectory, trainer: trainer, left: ["\(invokedProgram) report \(folderWord)"] + calibrateStep, say: say)
         let evaluation = try evaluate(trainer.network, on: trainer.testSet, engine: trainer.engine)
         let totalSeconds = trainer.history.reduce(0) { $0 + $1.trainSeconds + $1.testSeconds }
         say("")
@@ -174,7 +176,7 @@ struct TrainCommand: ParsableCommand {
         try writeRunReport(
             to: outputDirectory, history: trainer.history, options: o, threads: trainer.engine.threads,
             finished: (evaluation, trainer.testSet))
-        exitIfStopped(stop, in: outputDirectory, epochs: o.epochs, left: calibrateStep, say: say)
+        exitIfStopped(stop, in: outputDirectory, trainer: trainer, left: calibrateStep, say: say)
         stop.uninstall()
         let model = RunFolder(outputDirectory).model
         if validationSet != nil {
@@ -188,8 +190,11 @@ struct TrainCommand: ParsableCommand {
 
     /// Ends the process with the signal's status when `stop` caught one after the last epoch was saved:
     /// says that the run is finished and lists the commands that do what was `left`.
-    private func exitIfStopped(_ stop: StopRequest, in directory: URL, epochs: Int, left: [String], say: (String) -> Void) {
+    private func exitIfStopped(
+        _ stop: StopRequest, in directory: URL, trainer: Trainer, left: [String], say: (String) -> Void
+    ) {
         guard let signal = stop.receivedSignal else { return }
+        let epochs = trainer.options.epochs
         let saved = "Stopped after the last epoch (\(epochs) of \(epochs)): the run is finished, its model saved in "
             + RunFolder(directory).model.path
         if left.isEmpty {
@@ -197,8 +202,21 @@ struct TrainCommand: ParsableCommand {
         } else {
             say(saved + ". Do the rest with:")
             left.forEach { say("  " + $0) }
+            markStopped(directory, trainer: trainer, note: "The run is finished; do the rest with: " + left.joined(separator: "; "))
         }
         TrainStopExit.exitStopped(by: signal)
+    }
+
+    /// Rewrites the run's report.html as stopped, with `note` (how to go on) in its status line, so that it
+    /// no longer says the run is going; a failure says so on standard error and is not fatal.
+    private func markStopped(_ directory: URL, trainer: Trainer, note: String) {
+        do {
+            try writeRunReport(
+                to: directory, history: trainer.history, options: trainer.options, threads: trainer.engine.threads,
+                stoppedNote: note)
+        } catch {
+            printError("mnist-adder: report.html not updated: \(error)")
+        }
     }
 
     /// The command that continues the run saved in `directory`, with the options that are not saved in it.

@@ -222,6 +222,21 @@ struct RunReportTests {
         #expect(html.components(separatedBy: "<svg xmlns").count - 1 == 1)
     }
 
+    @Test("stopped: the status says so with the note on going on, and the page no longer reloads")
+    func stoppedPage() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var stopped = details(planned: 10)
+        stopped.stoppedNote = "Go on with: mnist-adder train --resume 'runs/a b'"
+        let report = try RunReport(title: "Stopped", history: Array(try sampleHistory().prefix(2)), results: nil, details: stopped)
+        try report.write(to: folder)
+        let html = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(!html.contains("http-equiv=\"refresh\""))
+        #expect(html.contains("<progress max=\"10\" value=\"2\"></progress> Stopped: 2 of 10 epochs done (written "), "\(html)")
+        #expect(html.contains("). Go on with: mnist-adder train --resume &apos;runs/a b&apos;</p>"), "\(html.prefix(2000))")
+        #expect(!html.contains("Running:"))
+    }
+
     @Test("an empty history draws an empty chart that says so")
     func emptyHistory() throws {
         let report = try RunReport(title: "New", history: [], results: nil, details: details())

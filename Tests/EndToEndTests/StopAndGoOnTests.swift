@@ -142,6 +142,25 @@ func stopAfterLastStep() throws {
     #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("misclassified.svg").path))
 }
 
+@Test("a run stopped after its first epoch: report.html says it stopped and how to go on, and no longer reloads")
+func stoppedReport() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let run = folder.appendingPathComponent("run")
+    let report = run.appendingPathComponent("report.html")
+    let (process, out, _) = try startTraining(["--output", run.path] + quickRun, in: folder)
+    // report.html appears after the first epoch; the stop comes in the second.
+    waitFor(report, while: process)
+    kill(process.processIdentifier, SIGTERM)
+    process.waitUntilExit()
+    let stdout = try String(contentsOf: out, encoding: .utf8)
+    #expect(process.terminationStatus == 143, "\(stdout)")
+    let html = try String(contentsOf: report, encoding: .utf8)
+    #expect(html.contains("Stopped: 1 of 2 epochs done (written "), "\(html.prefix(3000))")
+    #expect(html.contains("Go on with: \(binary.path) train --resume \(run.path)</p>"), "\(html.prefix(3000))")
+    #expect(!html.contains("http-equiv=\"refresh\"") && !html.contains("Running:"))
+}
+
 @Test("SIGKILL at a random moment of a run that saves its state after every step: going on ends bit-identical")
 func killAtRandomMoment() throws {
     let folder = try temporaryFolder()
