@@ -13,8 +13,9 @@ extension MNISTAdderCommand {
     /// subcommand 'trian'; did you mean 'train'?" when only one starts with it (`exp`), or else the
     /// nearest is within two edits (one for words under five letters; a swap of neighbours counts
     /// one), else the list of subcommands. Nil when the first argument is an option, a subcommand,
-    /// or absent.
+    /// or absent. After `help`, the word that follows it is checked (`help trian`).
     static func unknownSubcommandMessage(_ arguments: [String]) -> String? {
+        if arguments.first == "help", arguments.count > 1 { return unknownSubcommandMessage(Array(arguments.dropFirst())) }
         guard let word = arguments.first, !word.hasPrefix("-"), !subcommandNames.contains(word) else { return nil }
         let names = subcommandNames
         let nearest = names.map { (name: $0, distance: editDistance(word.lowercased(), $0)) }

@@ -74,6 +74,7 @@ func versionAndCheckpointMetadata() throws {
     (["exp"], 64, "did you mean 'export'?"),
     (["tran"], 64, "did you mean 'train'?"),
     (["sever"], 64, "did you mean 'serve'?"),
+    (["help", "trian"], 64, "mnist-adder: unknown subcommand 'trian'; did you mean 'train'?"),
     (["frobnicate"], 64, "expected one of train, evaluate, predict, report, summary, download, serve, export"),
     (["train", "--epoch", "3"], 64, "Unknown option '--epoch'. Did you mean '--epochs'?"),
     (["train", "--epochs", "-1"], 64, "--epochs: expected at least 1, found -1"),
