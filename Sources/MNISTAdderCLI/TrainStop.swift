@@ -63,12 +63,15 @@ final class StopRequest: @unchecked Sendable {
     }
 }
 
-/// The program as it was started (its `argv[0]`: `mnist-adder` found on PATH, `.build/release/mnist-adder`,
-/// a full path), as one shell word, "mnist-adder" when the system gave none: the commands `train`
-/// suggests begin with it, so that they run as printed from the folder they were printed in.
+/// The program as it was started (its `argv[0]`), as one shell word: a name found on PATH as it is
+/// (`mnist-adder`), a relative path made absolute (`.build/release/mnist-adder`, which `scripts/train`
+/// starts from the package's folder), "mnist-adder" when the system gave none. The commands `train`
+/// suggests begin with it, so that they run as printed, from any folder.
 var invokedProgram: String {
     let name = CommandLine.arguments.first ?? ""
-    return shellQuoted(name.isEmpty ? "mnist-adder" : name)
+    guard !name.isEmpty else { return "mnist-adder" }
+    let isRelativePath = name.contains("/") && !name.hasPrefix("/")
+    return shellQuoted(isRelativePath ? URL(fileURLWithPath: name).standardizedFileURL.path : name)
 }
 
 /// `text` as one shell word: unchanged when it holds only characters no shell treats specially,

@@ -96,6 +96,12 @@ func stopInFirstEpoch(signal: Int32, status: Int32) throws {
     #expect(again.status != 0)
     #expect(again.stderr == "mnist-adder: \(stopped.path) is a finished run (2 of 2 epochs), nothing to resume; to train "
         + "it further give the new total: \(binary.path) train --resume \(stopped.path) --epochs N (N > 2)\n")
+    // Started by a relative path, as scripts/train does, it names itself by its full path (runnable from anywhere).
+    let folderOfBinary = binary.deletingLastPathComponent()
+    let relative = try runProcess(
+        URL(fileURLWithPath: "/bin/sh"), ["-c", "./mnist-adder train --resume \(stopped.path)"], in: folderOfBinary)
+    #expect(relative.stderr.contains("to train it further give the new total: "
+        + "\(folderOfBinary.standardizedFileURL.path)/mnist-adder train --resume \(stopped.path) --epochs N"), "\(relative.stderr)")
 }
 
 /// Runs `command` with /bin/sh, as a user pastes a printed command.
