@@ -1,6 +1,7 @@
 // The run's pictures and report.html, from `train` (after every epoch and at the end) and `report`.
 import AdderNet
 import AdderReport
+import BuildInfo
 import Foundation
 import MNISTData
 
@@ -37,9 +38,12 @@ func writeRunReport(
     }
 }
 
-/// The `version` metadata of the run's model checkpoint, or "unknown" (no model yet, or none recorded).
+/// The `version` metadata of the run's model checkpoint; before the first epoch's checkpoint, this build's
+/// version (the run is being made by it); "unknown" when the checkpoint records none.
 private func runVersion(in directory: URL) -> String {
-    guard let (_, metadata) = try? Checkpoint.load(contentsOf: RunFolder(directory).model),
+    let model = RunFolder(directory).model
+    guard FileManager.default.fileExists(atPath: model.path) else { return BuildInfo.version }
+    guard let (_, metadata) = try? Checkpoint.load(contentsOf: model),
           let version = metadata["version"], !version.isEmpty
     else { return "unknown" }
     return version

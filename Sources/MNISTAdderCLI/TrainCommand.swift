@@ -124,6 +124,14 @@ struct TrainCommand: ParsableCommand {
         say("epoch   loss    train class  train add   test class  test add   seconds")
         let progress = ProgressBar(enabled: standardErrorIsTerminal, epochs: o.epochs)
         var history = trainer.history
+        if history.isEmpty {
+            // The progress page exists from the start ("0 of N epochs done"), not only after the first epoch.
+            do {
+                try writeRunReport(to: outputDirectory, history: history, options: o, threads: trainer.engine.threads)
+            } catch {
+                printError("mnist-adder: report.html not written: \(error)")
+            }
+        }
         let stop = StopRequest()
         stop.install()
         let outcome = try trainer.run(

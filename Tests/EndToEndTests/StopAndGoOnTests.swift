@@ -85,6 +85,9 @@ func stopInFirstEpoch(signal: Int32, status: Int32) throws {
     let goOn = "\(binary.path) train --resume \(stopped.path)"
     #expect(stdout.hasSuffix("Go on with:\n  \(goOn)\n"), "\(stdout)")
     #expect(!RunFolder(stopped).holdsModel, "stopped in epoch 1: no epoch checkpoint yet")
+    // report.html is written before the first step, and says where the run stopped.
+    let html = try String(contentsOf: stopped.appendingPathComponent("report.html"), encoding: .utf8)
+    #expect(html.contains("Stopped: 0 of 2 epochs done (written "), "\(html.prefix(3000))")
 
     let resumed = try runShell(goOn)
     #expect(resumed.status == 0, "\(resumed.stderr)")
@@ -155,8 +158,8 @@ func stoppedReport() throws {
     let run = folder.appendingPathComponent("run")
     let report = run.appendingPathComponent("report.html")
     let (process, out, _) = try startTraining(["--output", run.path] + quickRun, in: folder)
-    // report.html appears after the first epoch; the stop comes in the second.
-    waitFor(report, while: process)
+    // history.json appears after the first epoch; the stop comes in the second.
+    waitFor(RunFolder(run).historyJSON, while: process)
     kill(process.processIdentifier, SIGTERM)
     process.waitUntilExit()
     let stdout = try String(contentsOf: out, encoding: .utf8)
