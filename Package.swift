@@ -19,8 +19,8 @@ let package = Package(
         .library(name: "DigitImage", targets: ["DigitImage"]),
         .library(name: "AdderReport", targets: ["AdderReport"]),
         .library(name: "AdderONNX", targets: ["AdderONNX"]),
-        // For the request fuzzer in Fuzz/ (AdderServer's public parsing step).
-        .library(name: "AdderServer", targets: ["AdderServer"]),
+        // For the request fuzzer in Fuzz/ (the server's parsing step, without NIO and Hummingbird).
+        .library(name: "AdderRequest", targets: ["AdderRequest"]),
         .library(name: "AdderBench", targets: ["AdderBench"]),
         .executable(name: "adder-bench", targets: ["AdderBenchCLI"]),
     ],
@@ -98,10 +98,13 @@ let package = Package(
                 "AdderNet", "MNISTData", "NNCore", "ONNXProto",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]),
+        // A request body of POST /api/predict checked and turned into the network's input, and the server's
+        // configuration: no HTTP, so the request fuzzer (Fuzz/) builds without SwiftNIO and Hummingbird.
+        .target(name: "AdderRequest", dependencies: ["AdderInference", "DigitImage"]),
         .target(
             name: "AdderServer",
             dependencies: [
-                "MNISTData", "AdderNet", "DigitImage", "NNCore", "AdderInference",
+                "MNISTData", "AdderNet", "DigitImage", "NNCore", "AdderInference", "AdderRequest",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

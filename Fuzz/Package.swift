@@ -28,7 +28,7 @@ let package = Package(
             name: "FuzzJPEG", dependencies: ["CFuzzerDriver", .product(name: "DigitImage", package: "mnist-adder")],
             swiftSettings: fuzzerFlags),
         .executableTarget(
-            name: "FuzzPredictJSON", dependencies: ["CFuzzerDriver", .product(name: "AdderServer", package: "mnist-adder")],
+            name: "FuzzPredictJSON", dependencies: ["CFuzzerDriver", .product(name: "AdderRequest", package: "mnist-adder")],
             swiftSettings: fuzzerFlags),
     ],
     swiftLanguageModes: [.v6]

@@ -16,10 +16,11 @@ enum Main {
         BLASKernels.restartWithSupportedKernelsIfNeeded()
         // One line at a time even into a pipe or a file, so a log shows each epoch as it ends.
         setvbuf(stdout, nil, _IOLBF, 0)
-        if let message = MNISTAdderCommand.unknownSubcommandMessage(Array(CommandLine.arguments.dropFirst())) {
-            printError("mnist-adder: " + message)
-            exit(ExitStatus.usage.rawValue)
-        }
+        // exit() is called only where no message, error or command is alive any more: Swift does not release
+        // what is still alive before a call that never returns, so AddressSanitizer's leak check at exit
+        // would report each of them.
+        if let status = refuseUnknownSubcommand() { exit(status) }
+        var failure: Int32?
         do {
             var command = try MNISTAdderCommand.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -28,13 +29,29 @@ enum Main {
                 try command.run()
             }
         } catch {
-            // Help and version requests arrive as errors with exit code 0: let the parser print them.
-            guard MNISTAdderCommand.exitCode(for: error) != .success else { MNISTAdderCommand.exit(withError: error) }
-            // Everything else is one line on stderr, without a usage dump or a stack trace.
-            // The status by kind of failure: the one table in ExitStatus (README "Exit codes").
-            printError("mnist-adder: " + MNISTAdderCommand.message(for: error))
-            exit(ExitStatus(for: error).rawValue)
+            failure = report(error)
         }
+        if let failure { exit(failure) }
+    }
+
+    /// Prints one line for a misspelt or unknown subcommand and returns the usage status; nil when the
+    /// first argument is no such word.
+    private static func refuseUnknownSubcommand() -> Int32? {
+        guard let message = MNISTAdderCommand.unknownSubcommandMessage(Array(CommandLine.arguments.dropFirst())) else {
+            return nil
+        }
+        printError("mnist-adder: " + message)
+        return ExitStatus.usage.rawValue
+    }
+
+    /// Prints the error of a failed command in one line and returns its exit status.
+    private static func report(_ error: any Error) -> Int32 {
+        // Help and version requests arrive as errors with exit code 0: let the parser print them.
+        guard MNISTAdderCommand.exitCode(for: error) != .success else { MNISTAdderCommand.exit(withError: error) }
+        // Everything else is one line on stderr, without a usage dump or a stack trace.
+        // The status by kind of failure: the one table in ExitStatus (README "Exit codes").
+        printError("mnist-adder: " + MNISTAdderCommand.message(for: error))
+        return ExitStatus(for: error).rawValue
     }
 }
 

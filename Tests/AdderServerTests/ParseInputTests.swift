@@ -1,4 +1,5 @@
-// Predictor.parseInput: the server's request checks short of the network, as the fuzzer (Fuzz/) runs them.
+// Predictor.parseInput (AdderServer) and PredictionRequest.parseInput (AdderRequest, which the fuzzer in
+// Fuzz/ runs): the server's request checks short of the network.
 import AdderServer
 import DigitImage
 import Foundation
@@ -18,7 +19,8 @@ import Testing
     @Test func aPNGIsDecodedAndPreprocessedAsTheServerDoes() throws {
         let png = try PNGCodec.encodeGray(samplePixels, width: 28, height: 28)
         let body = try JSONSerialization.data(withJSONObject: ["image": Data(png).base64EncodedString(), "addend": 0])
-        let (input, addend) = try Predictor.parseInput(body, configuration: configuration)
+        let (input, addend) = try PredictionRequest.parseInput(body, configuration: configuration)
+        #expect(try Predictor.parseInput(body, configuration: configuration) == (input, addend))
         let expected = try DigitPreprocessor.mnistPixels(from: PNGCodec.decode(png, source: "test"))
         #expect(addend == 0)
         #expect((input.source, input.width, input.height) == ("image", 28, 28))
@@ -34,5 +36,6 @@ import Testing
     ])
     func badBodiesGetTheServersError(body: String, error: PredictionRequestError) {
         #expect(throws: error) { try Predictor.parseInput(Data(body.utf8), configuration: configuration) }
+        #expect(throws: error) { try PredictionRequest.parseInput(Data(body.utf8), configuration: configuration) }
     }
 }

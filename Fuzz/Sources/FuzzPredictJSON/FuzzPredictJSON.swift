@@ -1,8 +1,9 @@
 // libFuzzer target: the body of POST /api/predict up to the network (duplicate keys, JSON decoding, the
-// addend, pixels or base64 PNG, decoding and preprocessing), through Predictor.parseInput as the server
-// takes it. A small image budget keeps the PNG part quick. A PredictionRequestError is a refusal (fine);
-// any other error, a crash or a sanitizer report is a finding.
-import AdderServer
+// addend, pixels or base64 PNG, decoding and preprocessing), through PredictionRequest.parseInput
+// (AdderRequest, no NIO or Hummingbird) as the server takes it. A small image budget keeps the PNG part
+// quick. A PredictionRequestError is a refusal (fine); any other error, a crash or a sanitizer report is a
+// finding.
+import AdderRequest
 import Foundation
 import CFuzzerDriver
 
@@ -16,7 +17,7 @@ private let configuration: ServerConfiguration = {
 func fuzzPredictJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let body = data.map { Data(bytes: $0, count: size) } ?? Data()
     do {
-        let (input, addend) = try Predictor.parseInput(body, configuration: configuration)
+        let (input, addend) = try PredictionRequest.parseInput(body, configuration: configuration)
         precondition(input.pixels?.count == 784, "784 pixels")
         precondition(configuration.addendRange.contains(addend), "addend in range")
     } catch is PredictionRequestError {

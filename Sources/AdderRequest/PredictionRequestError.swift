@@ -1,6 +1,5 @@
-// Everything a client can get wrong in a request, with the HTTP status it earns. The server answers
-// each with `{"error": "<description>"}` and goes on serving.
-import Hummingbird
+// Everything a client can get wrong in a request. The server answers each with `{"error": "<description>"}`
+// and the status AdderServer's `PredictionRequestError.status` gives it, and goes on serving.
 
 /// A request the server refuses; each message is one line naming what is wrong, the expected and the found value.
 public enum PredictionRequestError: Error, Equatable, CustomStringConvertible {
@@ -39,17 +38,6 @@ public enum PredictionRequestError: Error, Equatable, CustomStringConvertible {
     /// The network produced NaN or infinity (a damaged checkpoint); nothing a client can fix. Status 500.
     /// `reason` is `NonFiniteForwardError`'s line, naming the layer where it first appeared.
     case nonFiniteOutput(String)
-
-    /// The HTTP status of the error response.
-    public var status: HTTPResponse.Status {
-        switch self {
-        case .unsupportedContentType: .unsupportedMediaType
-        case .bodyTooLarge: .contentTooLarge
-        case .blankDrawing: .unprocessableContent
-        case .nonFiniteOutput: .internalServerError
-        default: .badRequest
-        }
-    }
 
     /// One line naming what is wrong, the expected and the found value.
     public var description: String {

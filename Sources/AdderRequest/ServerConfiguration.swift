@@ -192,7 +192,7 @@ extension ServerConfiguration {
 }
 
 /// Seconds as a person writes them, with at most three decimals: "10 s", "0.5 s", "2.25 s".
-func formatSeconds(_ duration: Duration) -> String {
+package func formatSeconds(_ duration: Duration) -> String {
     let (seconds, attoseconds) = duration.components
     let milliseconds = (Double(seconds) * 1e3 + Double(attoseconds) / 1e15).rounded()
     var text = String(format: "%.3f", milliseconds / 1e3)
