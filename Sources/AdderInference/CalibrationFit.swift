@@ -1,5 +1,5 @@
 // Fitting a checkpoint's calibration (`mnist-adder calibrate`, and the end of `train --validation`):
-// class means and the shared covariance of the penultimate features on the training images, the
+// class means and each class's covariance of the pooled features on the training images, the
 // temperature and both thresholds on the validation images. The test set is never looked at here.
 import AdderNet
 import Foundation
@@ -69,7 +69,7 @@ public enum CalibrationFit {
         return result
     }
 
-    /// Fits the calibration: feature means per class and the shared covariance on `training`
+    /// Fits the calibration: feature means and covariances per class on `training`
     /// (the images the network was trained on), then on `validation` (kept aside, never trained on)
     /// the temperature (`TemperatureScaling.fit`), the distance threshold (the `distanceQuantile`
     /// of validation distances) and the margin threshold (the `marginQuantile` of validation margins
@@ -102,7 +102,8 @@ public enum CalibrationFit {
             !(distances[$0] <= calibration.distanceThreshold) || margins[$0] < calibration.marginThreshold
         }.count
         let report = CalibrationReport(
-            features: "outputs of the three layers before the last, each averaged over each channel's plane (\(means.shape[1]) values)",
+            features: "outputs of the three layers before the last, each averaged over each channel's plane (\(means.shape[1]) values); "
+                + "Mahalanobis distance with each class's own covariance",
             trainingImages: training.count, validationImages: validation.count, temperature: temperature,
             validationNLLBefore: TemperatureScaling.negativeLogLikelihood(logits: held.logits, labels: held.labels, temperature: 1),
             validationNLLAfter: TemperatureScaling.negativeLogLikelihood(logits: held.logits, labels: held.labels, temperature: temperature),
@@ -120,10 +121,14 @@ public enum CalibrationFit {
         return sorted[min(sorted.count, max(1, rank)) - 1]
     }
 
-    /// Class means (10, F) and the inverse of the shared within-class covariance (F, F) of `features`
-    /// (N vectors of F values) with their `labels`: Σ = 1/N Σᵢ (fᵢ − μ_yᵢ)(fᵢ − μ_yᵢ)ᵀ + ridge·tr(Σ)/F·I,
-    /// inverted by Cholesky, all in Double. A class without images gets the mean of all features.
-    /// Throws `CalibrationError.malformed` when Σ is not positive definite.
+    /// Class means (10, F) and the inverse of each class's covariance (10, F, F) of `features` (N
+    /// vectors of F values) with their `labels`: for class c with images I_c,
+    /// Σ_c = 1/|I_c| Σ_{i∈I_c} (fᵢ − μ_c)(fᵢ − μ_c)ᵀ + ridge·tr(Σ_c)/F·I, inverted by Cholesky, all in
+    /// Double. A class with F images or fewer (too few for its own covariance) takes the shared
+    /// within-class covariance of all images, 1/N Σᵢ (fᵢ − μ_yᵢ)(fᵢ − μ_yᵢ)ᵀ, with the same ridge; a
+    /// class without images also takes the mean of all features. Matches `numpy.cov(x, rowvar=False,
+    /// bias=True)` per class plus the ridge, then `numpy.linalg.inv`. Throws
+    /// `CalibrationError.malformed` when a covariance is not positive definite.
     public static func featureStatistics(_ features: [[Float]], labels: [Int]) throws -> (means: Tensor, precision: Tensor) {
         let classes = AdderNetwork.classes
         let f = features.first?.count ?? 0
@@ -140,28 +145,47 @@ public enum CalibrationFit {
         let means = (0..<classes).map { c in
             (0..<f).map { j in counts[c] > 0 ? sums[c][j] / Double(counts[c]) : all[j] / Double(max(1, features.count)) }
         }
-        var covariance = [Double](repeating: 0, count: f * f)
+        // Upper triangles of each class's scatter Σᵢ dᵢdᵢᵀ, dᵢ = fᵢ − μ_yᵢ.
+        var scatter = [[Double]](repeating: [Double](repeating: 0, count: f * f), count: classes)
         var d = [Double](repeating: 0, count: f)
         for (x, y) in zip(features, labels) {
             for j in 0..<f { d[j] = Double(x[j]) - means[y][j] }
-            for r in 0..<f where d[r] != 0 {
-                for k in r..<f { covariance[r * f + k] += d[r] * d[k] }
+            scatter[y].withUnsafeMutableBufferPointer { s in
+                for r in 0..<f where d[r] != 0 {
+                    for k in r..<f { s[r * f + k] += d[r] * d[k] }
+                }
             }
         }
-        let n = Double(max(1, features.count))
-        for r in 0..<f {
-            for k in r..<f {
-                covariance[r * f + k] /= n
-                covariance[k * f + r] = covariance[r * f + k]
+        var shared = [Double](repeating: 0, count: f * f)
+        for c in 0..<classes { for i in 0..<(f * f) { shared[i] += scatter[c][i] } }
+        func precision(_ upper: [Double], count: Int, name: String) throws -> [Double] {
+            var covariance = upper
+            let n = Double(max(1, count))
+            for r in 0..<f {
+                for k in r..<f {
+                    covariance[r * f + k] /= n
+                    covariance[k * f + r] = covariance[r * f + k]
+                }
             }
+            let meanVariance = (0..<f).reduce(0.0) { $0 + covariance[$1 * f + $1] } / Double(max(1, f))
+            for j in 0..<f { covariance[j * f + j] += ridge * max(meanVariance, 1e-12) }
+            guard let inverse = symmetricPositiveDefiniteInverse(covariance, n: f) else {
+                throw CalibrationError.malformed(tensor: name, expected: "positive definite", found: "a singular matrix")
+            }
+            return inverse
         }
-        let meanVariance = (0..<f).reduce(0.0) { $0 + covariance[$1 * f + $1] } / Double(max(1, f))
-        for j in 0..<f { covariance[j * f + j] += ridge * max(meanVariance, 1e-12) }
-        guard let inverse = symmetricPositiveDefiniteInverse(covariance, n: f) else {
-            throw CalibrationError.malformed(tensor: "feature covariance", expected: "positive definite", found: "a singular matrix")
+        let sharedPrecision = try precision(shared, count: features.count, name: "shared feature covariance")
+        var precisions: [Double] = []
+        precisions.reserveCapacity(classes * f * f)
+        for c in 0..<classes {
+            if counts[c] > f {
+                precisions += try precision(scatter[c], count: counts[c], name: "feature covariance of class \(c)")
+            } else {
+                precisions += sharedPrecision
+            }
         }
         return (Tensor(shape: [classes, f], scalars: means.flatMap { $0.map(Float.init) }),
-                Tensor(shape: [f, f], scalars: inverse.map(Float.init)))
+                Tensor(shape: [classes, f, f], scalars: precisions.map(Float.init)))
     }
 
     /// The inverse of a symmetric positive definite n×n matrix (row-major) by Cholesky

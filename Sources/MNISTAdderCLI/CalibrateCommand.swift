@@ -14,8 +14,8 @@ struct CalibrateCommand: ParsableCommand {
         abstract: "Fit a run's calibration (temperature, unsure thresholds) on its validation images.",
         discussion: """
             The run must have been trained with --validation N: its options (seed, limit, integers) rebuild the \
-            same validation set. Class means and the shared covariance of the last layer's input come from the \
-            training images, the temperature (NLL) and both thresholds from the validation images. The test set \
+            same validation set. Class means and covariances of the pooled features (the three layers before the \
+            last) come from the training images, the temperature (NLL) and both thresholds from the validation images. The test set \
             only reports the expected calibration error (15 bins) before and after. The calibration is written \
             into the checkpoint as calibration.* tensors (replacing an earlier one), or into --output.
             """)
@@ -78,7 +78,7 @@ func calibrateCheckpoint(
     let (train, test, held) = try loadRunData(options, from: dataDirectory)
     guard let validation = held else { throw CalibrationError.noValidationSet(checkpoint: url.path) }
     let engine = AdderEngine()
-    print("Calibrating \(url.path): means and covariance on \(train.count) training images, temperature and thresholds on \(validation.count) validation images")
+    print("Calibrating \(url.path): means and covariances on \(train.count) training images, temperature and thresholds on \(validation.count) validation images")
     let (calibration, report) = try namingCheckpoint(url) {
         try CalibrationFit.fit(network, engine: engine, training: train, validation: validation)
     }

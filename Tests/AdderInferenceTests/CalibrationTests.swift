@@ -88,18 +88,63 @@ func choleskyInverse() throws {
     #expect(CalibrationFit.symmetricPositiveDefiniteInverse([1, 2, 2, 1], n: 2) == nil)
 }
 
-@Test("feature statistics: class means and the within-class covariance's inverse")
+@Test("feature statistics by hand: each class's covariance, the shared one for a class with too few images")
 func featureStatistics() throws {
-    // Two features; class 0 at (0, 0) ± (1, 0), class 1 at (4, 4) ± (0, 2): within-class covariance
-    // diag(0.5, 2) over four images, plus the ridge.
-    let features: [[Float]] = [[1, 0], [-1, 0], [4, 6], [4, 2]]
-    let (means, precision) = try CalibrationFit.featureStatistics(features, labels: [0, 0, 1, 1])
-    #expect(Array(means.scalars[0..<4]) == [0, 0, 4, 4])
-    let ridge = Float(CalibrationFit.ridge * 1.25)
-    let expected: [Float] = [1 / (0.5 + ridge), 0, 0, 1 / (2 + ridge)]
-    for (found, wanted) in zip(precision.scalars, expected) { #expect(abs(found - wanted) < 1e-5) }
-    // Classes 2...9 have no images: they take the mean of all features.
-    #expect(Array(means.scalars[4..<6]) == [2, 2])
+    // One feature. Class 0: 1, −1, 3, −3 (mean 0, variance 5); class 1: 4, 6, 4, 6 (mean 5,
+    // variance 1); classes 2...9 have no images: the mean of all (2.5) and the shared within-class
+    // variance (20 + 4) / 8 = 3. Each variance gets the ridge × itself.
+    let features: [[Float]] = [[1], [-1], [3], [-3], [4], [6], [4], [6]]
+    let (means, precision) = try CalibrationFit.featureStatistics(features, labels: [0, 0, 0, 0, 1, 1, 1, 1])
+    #expect(means.shape == [10, 1] && precision.shape == [10, 1, 1])
+    #expect(Array(means.scalars[0..<3]) == [0, 5, 2.5])
+    let r = CalibrationFit.ridge
+    let expected = [1 / (5 * (1 + r)), 1 / (1 * (1 + r))] + [Double](repeating: 1 / (3 * (1 + r)), count: 8)
+    for (found, wanted) in zip(precision.scalars, expected) { #expect(abs(Double(found) - wanted) < 1e-6 * wanted, "\(found) vs \(wanted)") }
+    // The distance uses each class's own precision: 7 is 2 from class 1's mean (4 × 1/1), 4.5 from
+    // the empty classes' (20.25 × 1/3) and 7 from class 0's (49 × 1/5); −4 is nearest class 0
+    // (16 × 1/5, against 42.25 × 1/3 and 81 × 1/1); 2 is nearest the empty classes (0.25 × 1/3).
+    let c = Calibration(temperature: 1, featureMeans: means, featurePrecision: precision, distanceThreshold: 100, marginThreshold: 0)
+    #expect(abs(Double(c.distance([7])) - 4 * expected[1]) < 1e-5)
+    #expect(abs(Double(c.distance([-4])) - 16 * expected[0]) < 1e-5)
+    #expect(abs(Double(c.distance([2])) - 0.25 * expected[2]) < 1e-6)
+}
+
+@Test("feature statistics match numpy: class means and the inverse of each class's covariance")
+func featureStatisticsMatchNumpy() throws {
+    guard Python.shouldRun(needing: "numpy, safetensors.numpy") else { return }
+    var g = SplitMix64(seed: 11)
+    let f = 4
+    var features: [[Float]] = [], labels: [Int] = []
+    for i in 0..<400 {
+        let c = i % 10
+        // Correlated features whose spread differs per class.
+        let z: [Float] = (0..<f).map { _ in g.nextUniform(-1, 1) }
+        var row = [Float](repeating: Float(c), count: f)
+        for j in 0..<f {
+            row[j] += z[j] * Float(1 + (c + j) % 3)
+            if j > 0 { row[j] += 0.5 * z[j - 1] }
+        }
+        features.append(row)
+        labels.append(c)
+    }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("features-\(UUID().uuidString).safetensors")
+    defer { try? FileManager.default.removeItem(at: url) }
+    try Safetensors.writeAtomically(Safetensors.encode([
+        "features": Tensor(shape: [features.count, f], scalars: features.flatMap { $0 }),
+        "labels": Tensor(shape: [labels.count], scalars: labels.map(Float.init)),
+    ]), to: url)
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/calibration/feature_reference.py")
+    let output = try Python.run([script.path, url.path, "\(CalibrationFit.ridge)"])
+    let reference = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+    let means = try #require(reference["means"] as? [[Double]]).flatMap { $0 }
+    let precisions = try #require(reference["precisions"] as? [[[Double]]]).flatMap { $0.flatMap { $0 } }
+    let (foundMeans, foundPrecision) = try CalibrationFit.featureStatistics(features, labels: labels)
+    #expect(foundPrecision.shape == [10, f, f])
+    for (found, wanted) in zip(foundMeans.scalars, means) { #expect(abs(Double(found) - wanted) < 1e-5, "mean \(found) vs \(wanted)") }
+    for (found, wanted) in zip(foundPrecision.scalars, precisions) {
+        #expect(abs(Double(found) - wanted) < 1e-4 * max(1, abs(wanted)), "precision \(found) vs \(wanted)")
+    }
 }
 
 /// A calibration with identity precision and class c's mean at (c, 0): distance = squared
@@ -162,6 +207,17 @@ func storage() throws {
     #expect(throws: CalibrationError.malformed(
         tensor: "calibration.temperature", expected: "one positive number", found: "shape [], values [-1.0]")) {
         try Calibration(file: bad)
+    }
+    // One precision per class, (10, F, F), round-trips too; a precision of another shape is named.
+    var perClass = c
+    perClass.featurePrecision = Tensor(shape: [10, 2, 2], scalars: (0..<10).flatMap { k in [Float(k + 1), 0, 0, 1] })
+    #expect(try Calibration(file: SafetensorsFile(bytes: Checkpoint.encode(network, extra: perClass.tensors), source: "per class")) == perClass)
+    damaged = c.tensors
+    damaged["calibration.feature_precision"] = Tensor(shape: [3, 2, 2], scalars: [Float](repeating: 1, count: 12))
+    let misshapen = try SafetensorsFile(bytes: Checkpoint.encode(network, extra: damaged), source: "misshapen")
+    #expect(throws: CalibrationError.malformed(
+        tensor: "calibration.feature_precision", expected: "shape [10, 2, 2] or [2, 2]", found: "shape [3, 2, 2], values [1.0, 1.0, 1.0]")) {
+        try Calibration(file: misshapen)
     }
 }
 

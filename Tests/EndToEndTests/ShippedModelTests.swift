@@ -17,6 +17,8 @@ func shippedModelHash() throws {
     let file = try SafetensorsFile(contentsOf: ShippedModel.url)
     let calibration = try #require(try Calibration(file: file))
     #expect(calibration.temperature > 1, "a network trained to 99.98% is overconfident: T = \(calibration.temperature)")
+    // One precision per class over the 160 pooled features of conv3, conv4 and conv5.
+    #expect(calibration.featurePrecision.shape == [10, 160, 160])
     let options = try #require(file.metadata["options"])
     #expect(options.contains("\"validation\":5000"))
 }
