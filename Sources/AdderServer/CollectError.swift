@@ -22,10 +22,13 @@ public enum CollectError: Error, Equatable, CustomStringConvertible {
     public var status: HTTPResponse.Status {
         switch self {
         case .missingLabel, .wrongLabelType, .labelOutOfRange: .badRequest
-        case .full: .insufficientStorage
-        case .saveFailed(_, _, let noSpace): noSpace ? .insufficientStorage : .internalServerError
+        case .full: Self.insufficientStorage
+        case .saveFailed(_, _, let noSpace): noSpace ? Self.insufficientStorage : .internalServerError
         }
     }
+
+    /// 507 Insufficient Storage (RFC 4918), which HTTPTypes does not name.
+    public static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
 
     /// One line naming what is wrong, the expected and the found value.
     public var description: String {

@@ -195,7 +195,7 @@ let sevenJPEG =
                 #expect(try await postCollect(client, body).status == .ok)
                 #expect(try await postCollect(client, body).status == .ok)
                 let refused = try await postCollect(client, body)
-                #expect(refused.status == .insufficientStorage)
+                #expect(refused.status == CollectError.insufficientStorage)
                 #expect(
                     try errorMessage(refused)
                         == "the collection is full: 2 samples take 16384 of its 20480 bytes, expected room for 8192 more; "
