@@ -59,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandError(
                 "--max-connections: expected \(ServerConfiguration.connectionCapRange), found \(maxConnections)")
         }
+        try checkCollectLimit()
         let maximumImagePixels = try imageOptions.validated()
         var configuration = ServerConfiguration(
             host: host, port: port, addendRange: try addendRange?.validated() ?? 0...9, maximumBodyBytes: maxBodyBytes,
@@ -87,8 +88,9 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
-    /// Checks `--collect-limit` before anything is loaded.
-    func validate() throws {
+    /// Checks `--collect-limit` before anything is loaded (in `run`: ArgumentParser's `validate` would
+    /// turn the error's exit status into 70).
+    func checkCollectLimit() throws {
         if let collectLimit {
             guard collect != nil else { throw CommandError("--collect-limit: expected --collect DIR with it") }
             guard (1...1_000_000).contains(collectLimit) else {
