@@ -1,16 +1,20 @@
 // The drawing page served at `/`: one self-contained HTML document (inline CSS and JS, no outside
 // requests). It posts the canvas as a PNG data URL to /api/predict, debounced while drawing.
 // `?demo=D` (D a digit) draws a built-in stroke path for D and predicts it, for headless checks;
-// `?addend=A` preselects the addend. The layout fits a 390-px phone (one column below 480 px, the
-// canvas scaled to the width) and a desktop; scripts/server/browser-check.sh checks both.
+// `?addend=A` preselects the addend. With `serve --collect` the page also offers ten "this is a D" buttons
+// that post the drawing to /api/collect and show how many samples each digit has. The layout fits a 390-px
+// phone (one column below 480 px, the canvas scaled to the width) and a desktop; scripts/server/browser-check.sh
+// checks both, with and without the collect buttons.
 import Foundation
 
 enum Page {
-    /// The page with the configured addend range filled in.
-    static func html(addendRange: ClosedRange<Int>) -> String {
+    /// The page with the configured addend range filled in; `collect` shows the buttons that save the
+    /// drawing under its digit (the server must answer `POST /api/collect`).
+    static func html(addendRange: ClosedRange<Int>, collect: Bool = false) -> String {
         template
             .replacingOccurrences(of: "__ADDEND_MIN__", with: String(addendRange.lowerBound))
             .replacingOccurrences(of: "__ADDEND_MAX__", with: String(addendRange.upperBound))
+            .replacingOccurrences(of: "__COLLECT__", with: collect ? "true" : "false")
     }
 
     static let template = #"""
@@ -48,6 +52,13 @@ enum Page {
   #addends button.on { background: var(--accent); border-color: var(--accent); color: #fff; font-weight: 600; }
   #addend-number { width: 90px; font: inherit; padding: 4px 6px; }
   #clear { margin-top: 14px; width: 100%; height: 34px; }
+  #labels { display: flex; flex-wrap: wrap; gap: 3px; }
+  #labels button { flex: 1 0 24px; max-width: 40px; height: 38px; padding: 0; display: flex; flex-direction: column;
+                   align-items: center; justify-content: center; line-height: 1.1; }
+  #labels b { font-weight: 600; }
+  #labels small { font-size: 10.5px; color: var(--muted); font-variant-numeric: tabular-nums; }
+  #collect-status { color: var(--muted); font-size: 12.5px; min-height: 18px; margin-top: 6px; overflow-wrap: anywhere; }
+  #collect-status.error { color: #b3261e; }
   .result { flex: 1 1 320px; max-width: 520px; min-width: 0; }
   .top { display: flex; align-items: center; gap: 22px; }
   #digit { font-size: 92px; font-weight: 700; line-height: 1; width: 84px; text-align: center;
@@ -92,6 +103,11 @@ enum Page {
     <div class="label">Addend</div>
     <div id="addends"></div>
     <button id="clear" type="button">Clear</button>
+    <div id="collect" hidden>
+      <div class="label" id="collect-label">Teach it: this is a…</div>
+      <div id="labels" role="group" aria-labelledby="collect-label"></div>
+      <div id="collect-status" aria-live="polite">&nbsp;</div>
+    </div>
   </section>
   <section class="card result" aria-live="polite">
     <div class="top">
@@ -113,6 +129,7 @@ enum Page {
 (() => {
   "use strict";
   const MIN = __ADDEND_MIN__, MAX = __ADDEND_MAX__;
+  const COLLECT = __COLLECT__;
   const params = new URLSearchParams(location.search);
   const pad = document.getElementById("pad");
   const ctx = pad.getContext("2d");
@@ -156,6 +173,53 @@ enum Page {
     addend = v;
     for (const b of $("addends").querySelectorAll("button")) b.classList.toggle("on", Number(b.dataset.value) === v);
     if (hasInk) predictNow();
+  }
+
+  // "This is a D" buttons (serve --collect): each saves the drawing as a sample of D and shows D's count.
+  const saves = [];
+  if (COLLECT) {
+    $("collect").hidden = false;
+    for (let d = 0; d < 10; d++) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.id = `save-${d}`;
+      b.innerHTML = `<b>${d}</b><small>0</small>`;
+      b.setAttribute("aria-label", `save the drawing as a ${d}`);
+      b.addEventListener("click", () => save(d));
+      $("labels").appendChild(b);
+      saves.push(b);
+    }
+    fetch("/api/collect").then((r) => r.json()).then(showCounts).catch(() => {});
+  }
+  function showCounts(c) {
+    if (!c || !Array.isArray(c.counts)) return;
+    c.counts.forEach((n, d) => {
+      saves[d].querySelector("small").textContent = n;
+      saves[d].setAttribute("aria-label", `save the drawing as a ${d} (${n} saved)`);
+    });
+  }
+  function setCollectStatus(text, isError) {
+    $("collect-status").textContent = text || "\u00a0";
+    $("collect-status").className = isError ? "error" : "";
+    document.body.dataset.collect = isError ? "error" : "saved";
+  }
+  async function save(d) {
+    if (!hasInk) { setCollectStatus("Draw a digit first.", true); return; }
+    document.body.dataset.collect = "busy";
+    try {
+      const res = await fetch("/api/collect", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ image: pad.toDataURL("image/png"), addend, label: d }),
+      });
+      const body = await res.json();
+      if (!res.ok) { setCollectStatus(`Not saved (${res.status}): ${body.error}`, true); return; }
+      showCounts(body.collection);
+      clearPad();
+      setCollectStatus(`Saved as ${d}: ${body.file}; ${body.collection.counts[d]} of ${d}, ${body.collection.total} in all.`, false);
+    } catch (err) {
+      setCollectStatus(`Not saved: ${err}`, true);
+    }
   }
 
   function clearPad() {

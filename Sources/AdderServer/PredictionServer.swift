@@ -37,7 +37,8 @@ public enum PredictionServer {
     /// `runService()` (graceful shutdown on SIGTERM and SIGINT); `PredictionServer.run` does the latter.
     ///
     /// `onRunning` is called once the server listens, with the port it got (the one asked for, or the
-    /// one the system chose for port 0).
+    /// one the system chose for port 0). With a `collector` the server also answers `POST /api/collect`
+    /// and `GET /api/collect` and the page offers to save a drawing under its digit (`serve --collect`).
     ///
     /// Each connection runs through a `ConnectionGuard` (head, body and idle timeouts, HTTP/1.0 and
     /// early answers closing the connection, JSON answers to malformed requests) and the connections
@@ -46,7 +47,7 @@ public enum PredictionServer {
     /// - Throws: `ServerConfigurationError` when the configuration is invalid, `AddendRangeBeyondTrainingError`
     ///   when its addend range reaches outside the one the model was trained on.
     public static func makeApplication(
-        model: ServedModel, configuration: ServerConfiguration,
+        model: ServedModel, configuration: ServerConfiguration, collector: SampleCollector? = nil,
         onRunning: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try configuration.validate()
@@ -54,7 +55,7 @@ public enum PredictionServer {
         guard trained.contains(configured.lowerBound), trained.contains(configured.upperBound) else {
             throw AddendRangeBeyondTrainingError(configured: configured, trained: trained)
         }
-        let router = makeRouter(model: model, configuration: configuration)
+        let router = makeRouter(model: model, configuration: configuration, collector: collector)
         let registry = ConnectionRegistry(maximum: configuration.maximumConnections)
         let limits = ConnectionLimits(configuration, serverName: serverName)
         return Application(
@@ -80,19 +81,19 @@ public enum PredictionServer {
     /// with `gracefulShutdownSignals: [.sigterm, .sigint]`. First makes sure the process may open
     /// enough file descriptors for the connection cap (`ensureDescriptorLimit`).
     ///
-    /// `onRunning` is called once the server listens, with its port (see `makeApplication`).
+    /// `onRunning` is called once the server listens, with its port; `collector` as in `makeApplication`.
     ///
     /// - Throws: `ServerConfigurationError` for an invalid configuration or a descriptor limit below the
     ///   cap; `ServerStartError` naming the address and NIO's reason when the server stops before it
     ///   listened (the port is in use, the host is unknown).
     public static func run(
-        model: ServedModel, configuration: ServerConfiguration,
+        model: ServedModel, configuration: ServerConfiguration, collector: SampleCollector? = nil,
         onRunning: @escaping @Sendable (_ port: Int) -> Void = { _ in }
     ) async throws {
         try configuration.validate()
         try configuration.ensureDescriptorLimit()
         let listening = ListeningFlag()
-        let app = try makeApplication(model: model, configuration: configuration) { port in
+        let app = try makeApplication(model: model, configuration: configuration, collector: collector) { port in
             listening.set()
             onRunning(port)
         }
@@ -104,12 +105,16 @@ public enum PredictionServer {
         }
     }
 
-    static func makeRouter(model: ServedModel, configuration: ServerConfiguration) -> Router<BasicRequestContext> {
+    static func makeRouter(
+        model: ServedModel, configuration: ServerConfiguration, collector: SampleCollector? = nil
+    ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         // Added before the routes so it wraps them and the not-found responder.
-        router.add(middleware: JSONErrorMiddleware(routes: routes))
+        let known = collector == nil ? routes : routes.merging(collectRoutes) { $1 }
+        router.add(middleware: JSONErrorMiddleware(routes: known))
+        if let collector { addCollectRoutes(to: router, collector: collector, configuration: configuration) }
         let predictor = Predictor(model: model, configuration: configuration)
-        let page = ByteBuffer(string: Page.html(addendRange: configuration.addendRange))
+        let page = ByteBuffer(string: Page.html(addendRange: configuration.addendRange, collect: collector != nil))
         let modelAnswer = jsonAnswer(
             ModelResponse(
                 summary: model.summary, metadata: model.metadata.mapValues(MetadataValue.init(metadataText:)),

@@ -17,6 +17,11 @@ struct ServeCommand: AsyncParsableCommand {
             --body-timeout of its head (else 408 and close); a connection waiting for a request longer than \
             --idle-timeout is closed; at --max-connections open connections the longest-idle one is closed \
             to make room for a new one.
+
+            --collect DIR: the page gets "this is a D" buttons and POST /api/collect saves the drawing as the \
+            network saw it in DIR/<D>/<id>.png (28×28, white on black as MNIST) and as sent in \
+            DIR/originals/<id>.png, an ImageFolder set for evaluate and finetune; --collect-limit bounds the disk \
+            it may take.
             """)
 
     @Option(help: "A model.safetensors file, or a run folder holding one. (default: the shipped model)") var checkpoint: String?
@@ -39,6 +44,12 @@ struct ServeCommand: AsyncParsableCommand {
     var maxConnections = 4096
     @Option(parsing: .unconditional, help: "Seconds requests in flight get to finish after SIGTERM or SIGINT.")
     var shutdownTimeout = 10.0
+    @Option(help: "Save drawings labelled on the page (POST /api/collect) in this folder, in ImageFolder layout.")
+    var collect: String?
+    @Option(
+        parsing: .unconditional,
+        help: "Disk the --collect folder may take, in MB (1,000,000 bytes); a save past it gets 507. (default: 100)")
+    var collectLimit: Int?
 
     func run() async throws {
         guard workers >= 0 else {
@@ -48,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandError(
                 "--max-connections: expected \(ServerConfiguration.connectionCapRange), found \(maxConnections)")
         }
+        try checkCollectLimit()
         let maximumImagePixels = try imageOptions.validated()
         var configuration = ServerConfiguration(
             host: host, port: port, addendRange: try addendRange?.validated() ?? 0...9, maximumBodyBytes: maxBodyBytes,
@@ -61,16 +73,52 @@ struct ServeCommand: AsyncParsableCommand {
         let trained = try trainedAddendRange(metadata, checkpoint: url)
         configuration.addendRange = try servedAddendRange(try addendRange?.validated(), trained: trained, checkpoint: url)
         try configuration.validate()
+        let collector = try await openCollection()
         var info = metadata
         info["checkpoint"] = url.path
         let (name, host) = (url.lastPathComponent, host)
         try await PredictionServer.run(
             model: ServedModel(network: network, metadata: info, trainedAddendRange: trained, calibration: model.calibration),
-            configuration: configuration
+            configuration: configuration, collector: collector
         ) {
             // Unbuffered, so a script that reads the line learns the port at once.
             FileHandle.standardOutput.write(Data("Serving \(name) on http://\(host):\($0)/ (Ctrl-C to stop)\n".utf8))
         }
+    }
+}
+
+extension ServeCommand {
+    /// Checks `--collect-limit` before anything is loaded (in `run`: ArgumentParser's `validate` would
+    /// turn the error's exit status into 70).
+    func checkCollectLimit() throws {
+        if let collectLimit {
+            guard collect != nil else { throw CommandError("--collect-limit: expected --collect DIR with it") }
+            guard (1...1_000_000).contains(collectLimit) else {
+                throw CommandError("--collect-limit: expected MB in 1...1000000, found \(collectLimit)")
+            }
+        }
+    }
+
+    /// The `--collect` folder opened and counted, its notes printed to standard error, or nil without
+    /// `--collect`.
+    func openCollection() async throws -> SampleCollector? {
+        guard let collect else { return nil }
+        let collectLimit = self.collectLimit ?? SampleCollector.defaultMaximumBytes / 1_000_000
+        let collector: SampleCollector
+        do {
+            collector = try SampleCollector(
+                directory: URL(fileURLWithPath: collect, isDirectory: true), maximumBytes: collectLimit * 1_000_000)
+        } catch let error as CollectionFolderError {
+            if case .notAFolder = error { throw CommandError("--collect: \(error)") }
+            throw CommandError("--collect: \(error)", status: .ioError)
+        }
+        for note in collector.notes { printError("note: \(note)") }
+        let summary = await collector.summary()
+        let counts = summary.counts.enumerated().map { "\($0.offset): \($0.element)" }.joined(separator: ", ")
+        printError(
+            "Collecting labelled drawings in \(collector.directory.path): \(summary.total) samples (\(counts)), "
+                + String(format: "%.1f of %d MB used", Double(summary.bytesUsed) / 1e6, collectLimit))
+        return collector
     }
 }
 

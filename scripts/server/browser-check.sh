@@ -8,8 +8,12 @@
 #   with the addend, the server time, ten bars), that nothing overflows (the page is no wider than the window,
 #   no element sticks out of it or out of its own box; on the desktop the page also fits the window's
 #   height), that Tab reaches the canvas, every addend button and Clear, and that Delete clears the canvas;
-#   then it writes a screenshot with the answer shown.
-# Environment: PORT (8089), DEMO_ADDEND (3), SHOTS (docs: server-phone.png and server-desktop.png in it).
+#   then it writes a screenshot with the answer shown. Then it does it all again with the server started with
+#   `--collect` into a temporary folder: the page has ten "this is a D" buttons, Tab reaches them too, and
+#   Enter on the 7's saves the drawing (the page's count and status, the files on disk; see page_check.py).
+# Environment: PORT (8089), DEMO_ADDEND (3), SHOTS (docs: server-phone.png and server-desktop.png in it, and
+#   server-collect-phone.png and server-collect-desktop.png). With ADDER_SERVER_CMD, the second run appends
+#   `--collect DIR` to that command.
 #   Installs Debian's chromium if it is missing. Exits non-zero on any failed check.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,28 +24,39 @@ DEMO_ADDEND="${DEMO_ADDEND:-3}"
 SHOTS="${SHOTS:-docs}"
 work="$(mktemp -d)"
 command="$(server_command "${1:-}")"
+collect_dir="$work/collect"
 
 ensure_package chromium chromium
 ensure_package curl curl
 ensure_package python3 python3
-start_server "$command" "$work/server.log"
 mkdir -p "$SHOTS"
 
 url="http://127.0.0.1:$PORT/?addend=$DEMO_ADDEND"
 failed=0
-for size in "phone 390 844" "desktop 1280 800"; do
-    read -r name width height <<<"$size"
-    if timeout 120 python3 scripts/server/page_check.py "$url" "$width" "$height" "$name" "$SHOTS/server-$name.png" \
-        >"$work/$name.json"; then
-        echo "ok:   $name (${width}×${height}): drawing, layout, keyboard; screenshot $SHOTS/server-$name.png"
+for mode in plain collect; do
+    if [[ "$mode" == plain ]]; then
+        start_server "$command" "$work/server-$mode.log"
+        prefix="server" extra=() checked="drawing, layout, keyboard"
     else
-        echo "FAIL: $name (${width}×${height}):"
-        failed=1
+        start_server "$command --collect $(printf '%q' "$collect_dir")" "$work/server-$mode.log"
+        prefix="server-collect" extra=("$collect_dir") checked="drawing, layout, keyboard, saving a 7"
     fi
-    sed 's/^/      /' "$work/$name.json"
+    for size in "phone 390 844" "desktop 1280 800"; do
+        read -r name width height <<<"$size"
+        shot="$SHOTS/$prefix-$name.png"
+        if timeout 120 python3 scripts/server/page_check.py "$url" "$width" "$height" "$name" "$shot" "${extra[@]}" \
+            >"$work/$mode-$name.json"; then
+            echo "ok:   $mode $name (${width}×${height}): $checked; screenshot $shot"
+        else
+            echo "FAIL: $mode $name (${width}×${height}):"
+            failed=1
+        fi
+        sed 's/^/      /' "$work/$mode-$name.json"
+    done
+    stop_server
 done
 if [[ "$failed" -ne 0 ]]; then
-    echo "page checks failed; server log in $work/server.log" >&2
+    echo "page checks failed; server logs in $work/server-plain.log and $work/server-collect.log" >&2
     exit 1
 fi
 rm -rf "$work"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Checks the drawing page at one screen size in headless Chromium, through the DevTools protocol.
 
-Usage: page_check.py URL WIDTH HEIGHT phone|desktop SCREENSHOT
+Usage: page_check.py URL WIDTH HEIGHT phone|desktop SCREENSHOT [COLLECT_DIR]
 
 Chromium's own --window-size cannot go below 500 px, so the size is set by device-metrics emulation
 (`Emulation.setDeviceMetricsOverride`, as DevTools' device toolbar does; `phone` also turns on touch
@@ -11,7 +11,11 @@ emulation). Then, on URL (the page with `?addend=A`, no demo):
   2. measures the layout: the page's scroll width against the window's, every element's box against the
      window's left and right edges, and elements whose content overflows their box;
   3. presses Tab up to 30 times and records which controls got the focus;
-  4. saves a screenshot of the window.
+  4. with COLLECT_DIR (the server runs `serve --collect COLLECT_DIR`): draws the 7 again, presses Enter on the
+     focused "this is a 7" button and checks the answer on the page (status, the 7's count one more, the
+     canvas cleared) and on disk (one more COLLECT_DIR/7/<id>.png, a 28×28 8-bit gray PNG, and
+     COLLECT_DIR/originals/<id>.png);
+  5. saves a screenshot of the window.
 Prints one JSON object with what it found (`problems` lists every failed check) and exits 1 if any failed.
 Only the Python standard library; the WebSocket client below is the minimum the DevTools protocol needs.
 """
@@ -143,6 +147,10 @@ ANSWER = r"""({ digit: document.getElementById("digit").textContent,
     status: document.getElementById("status").textContent,
     bars: document.querySelectorAll("#bars .bar").length })"""
 
+COLLECTED = r"""({ collect: document.body.dataset.collect || null, state: document.body.dataset.state,
+    status: document.getElementById("collect-status").textContent,
+    count: document.querySelector("#save-7 small") ? document.querySelector("#save-7 small").textContent : null })"""
+
 FOCUSED = r"""(() => { const e = document.activeElement;
   return e && e !== document.body ? (e.id || (e.tagName.toLowerCase() + ":" + (e.textContent || "").trim())) : null; })()"""
 
@@ -170,6 +178,60 @@ def draw_seven(ws, pad, touch):
         ws.call("Input.dispatchMouseEvent", type="mouseReleased", x=xy[-1][0], y=xy[-1][1], button="left", clickCount=1)
 
 
+def press(ws, key, code, key_code, text=None):
+    extra = {"text": text} if text else {}
+    ws.call("Input.dispatchKeyEvent", type="keyDown", key=key, code=code, windowsVirtualKeyCode=key_code, **extra)
+    ws.call("Input.dispatchKeyEvent", type="keyUp", key=key, code=code, windowsVirtualKeyCode=key_code)
+
+
+def png_header(path):
+    """(width, height, bit depth, colour type) from a PNG's IHDR, or None when it is not a PNG."""
+    with open(path, "rb") as f:
+        head = f.read(33)
+    if len(head) < 33 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    width, height, depth, colour = struct.unpack(">IIBB", head[16:26])
+    return width, height, depth, colour
+
+
+def check_collect(ws, pad, touch, folder, problems):
+    """Saves a drawn 7 with the keyboard and checks the page and the files; returns what it found."""
+    sevens = os.path.join(folder, "7")
+    before = set(os.listdir(sevens)) if os.path.isdir(sevens) else set()
+    draw_seven(ws, pad, touch)
+    if wait_for_state(ws, ("ready", "error")) != "ready":
+        problems.append("collect: the second drawing got no answer")
+    count_before = evaluate(ws, COLLECTED)["count"]
+    evaluate(ws, 'document.getElementById("save-7").focus()')
+    press(ws, "Enter", "Enter", 13, "\r")
+    deadline = time.time() + 20
+    found = evaluate(ws, COLLECTED)
+    while found["collect"] not in ("saved", "error") and time.time() < deadline:
+        time.sleep(0.1)
+        found = evaluate(ws, COLLECTED)
+    if found["collect"] != "saved":
+        problems.append(f"collect: Enter on 'this is a 7' did not save (status {found['status']!r})")
+        return found
+    if not found["status"].startswith("Saved as 7: 7/"):
+        problems.append(f"collect: the status reads {found['status']!r}, expected 'Saved as 7: 7/<id>.png; ...'")
+    if not (count_before or "").isdigit() or found["count"] != str(int(count_before) + 1):
+        problems.append(f"collect: the 7's count went from {count_before!r} to {found['count']!r}, expected one more")
+    if found["state"] != "idle":
+        problems.append(f"collect: the canvas was not cleared after saving (state {found['state']!r})")
+    new = sorted(set(os.listdir(sevens)) - before) if os.path.isdir(sevens) else []
+    found["files"] = new
+    if len(new) != 1 or not new[0].endswith(".png"):
+        problems.append(f"collect: {folder}/7 got {new}, expected one new <id>.png")
+        return found
+    header = png_header(os.path.join(sevens, new[0]))
+    if header != (28, 28, 8, 0):
+        problems.append(f"collect: {new[0]} has (width, height, bit depth, colour type) {header}, expected (28, 28, 8, 0)")
+    original = os.path.join(folder, "originals", new[0])
+    if png_header(original) is None:
+        problems.append(f"collect: {original} is missing or not a PNG")
+    return found
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -177,10 +239,11 @@ def free_port():
 
 
 def main():
-    if len(sys.argv) != 6 or sys.argv[4] not in ("phone", "desktop"):
+    if len(sys.argv) not in (6, 7) or sys.argv[4] not in ("phone", "desktop"):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
     url, width, height, kind, screenshot = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+    collect_dir = sys.argv[6] if len(sys.argv) == 7 else None
     phone = kind == "phone"
     profile = tempfile.mkdtemp(prefix="page-check-")
     port = free_port()
@@ -250,6 +313,8 @@ def main():
                 focused.append(name)
         report["tabOrder"] = focused
         expected = ["pad"] + [f"button:{d}" for d in range(10)] + ["clear"]
+        if collect_dir:
+            expected += [f"save-{d}" for d in range(10)]
         missing = [name for name in expected if name not in focused]
         if missing and "addend-number" not in focused:
             problems.append(f"not reached with Tab: {', '.join(missing)}")
@@ -260,6 +325,8 @@ def main():
         cleared = evaluate(ws, 'document.body.dataset.state')
         if cleared != "idle":
             problems.append(f"Delete on the canvas left the page in state {cleared!r}, expected 'idle'")
+        if collect_dir:
+            report["collect"] = check_collect(ws, layout["pad"], phone, collect_dir, problems)
         # The kept screenshot shows the answer: draw again, blur, shoot.
         draw_seven(ws, layout["pad"], touch=phone)
         wait_for_state(ws, ("ready", "error"))
