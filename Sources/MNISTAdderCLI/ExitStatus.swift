@@ -1,6 +1,7 @@
 // The exit statuses of mnist-adder: one table (README "Exit codes"), and the one place that maps
 // each error type to its status. The values are BSD's sysexits.h, as ArgumentParser's 64 for a
 // usage error already is, and 128 + the signal number for a run stopped by a signal.
+import AdderInference
 import AdderNet
 import AdderONNX
 import AdderReport
@@ -43,6 +44,11 @@ enum ExitStatus: Int32, CaseIterable {
         case let error as TrainingError: self = Self.status(for: error)
         case is CheckpointError, is NonFiniteForwardError, is EmptyDatasetError, is IDXError: self = .dataError
         case is JPEGError, is NotAnImageError: self = .dataError
+        case let error as ImageFolderError:
+            switch error {
+            case .notFound, .notAFolder, .unreadable: self = .noInput
+            default: self = .dataError
+            }
         case is AddendRangeBeyondTrainingError: self = .usage
         case let error as ModelDescriptionError:
             if case .unknownModel = error { self = .usage } else { self = .dataError }
