@@ -135,10 +135,10 @@ let package = Package(
 
         .testTarget(name: "NNCoreTests", dependencies: ["NNCore", "NNTestSupport"]),
         .testTarget(name: "MNISTDataTests", dependencies: ["MNISTData", "NNCore", "NNTestSupport"]),
-        // Calibration and the unsure verdict; temperature and ECE against scipy/torch (scripts/calibration).
+        // Calibration and the unsure verdict; temperature and ECE against scipy/torch (scripts/calibration); image folders.
         .testTarget(
             name: "AdderInferenceTests",
-            dependencies: ["AdderInference", "AdderNet", "MNISTData", "NNCore", "NNTestSupport"]),
+            dependencies: ["AdderInference", "AdderNet", "DigitImage", "MNISTData", "NNCore", "NNTestSupport"]),
         .testTarget(name: "AdderNetTests", dependencies: ["AdderNet", "NNCore", "MNISTData", "NNTestSupport"]),
         .testTarget(name: "AdderBenchTests", dependencies: ["AdderBench", "AdderNet"], path: "Benchmarks/AdderBenchTests"),
         // CZlib: the tests deflate their own large PNGs row by row (StreamedPNG).

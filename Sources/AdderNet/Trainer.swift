@@ -66,11 +66,14 @@ public final class Trainer {
     /// How far the epoch in progress got (nil between epochs); saved in a mid-epoch training state.
     public internal(set) var progress: EpochProgress?
 
-    /// Sets up a fresh run: weights from `options.seed`, optimizer and schedule as the options say.
+    /// Sets up a fresh run: weights from `options.seed` (or, to fine-tune, those of `network`), optimizer and
+    /// schedule as the options say (a fresh optimizer state and schedule either way).
     /// Throws `TrainingError.invalidOption` for a bad setting, or when `dropLast` with a batch larger
-    /// than the training set would leave an epoch without a step; `TrainingError.emptyDataset` when
-    /// either set holds no images.
-    public init(options: TrainingOptions, trainSet: AdderDataset, testSet: AdderDataset) throws {
+    /// than the training set would leave an epoch without a step, or when `network`'s description is not
+    /// the built-in `options.model`; `TrainingError.emptyDataset` when either set holds no images.
+    public init(
+        options: TrainingOptions, trainSet: AdderDataset, testSet: AdderDataset, startingFrom network: AdderNetwork? = nil
+    ) throws {
         try options.validate()
         guard trainSet.count > 0 else { throw TrainingError.emptyDataset(split: "training") }
         guard testSet.count > 0 else { throw TrainingError.emptyDataset(split: "test") }
@@ -83,7 +86,16 @@ public final class Trainer {
         self.trainSet = trainSet
         self.testSet = testSet
         let model = try ModelDescription.named(options.model)
-        self.network = AdderNetwork(model, seed: options.seed)
+        if let network {
+            guard network.model == model else {
+                throw TrainingError.invalidOption(
+                    name: "model", expected: "the built-in '\(model.name)' network's description",
+                    found: "a network described otherwise ('\(network.model.name)')")
+            }
+            self.network = network
+        } else {
+            self.network = AdderNetwork(model, seed: options.seed)
+        }
         self.engine = AdderEngine(threads: options.threads)
         engine.algorithms = options.algorithms
         let stepsPerEpoch = Self.batchesPerEpoch(count: trainSet.count, options: options)

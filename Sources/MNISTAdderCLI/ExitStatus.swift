@@ -46,6 +46,11 @@ enum ExitStatus: Int32, CaseIterable {
         case is CheckpointError, is NonFiniteForwardError, is EmptyDatasetError, is IDXError: self = .dataError
         case is CalibrationError: self = .dataError
         case is JPEGError, is NotAnImageError: self = .dataError
+        case let error as ImageFolderError:
+            switch error {
+            case .notFound, .notAFolder, .unreadable: self = .noInput
+            default: self = .dataError
+            }
         case is AddendRangeBeyondTrainingError: self = .usage
         case let error as ModelDescriptionError:
             if case .unknownModel = error { self = .usage } else { self = .dataError }

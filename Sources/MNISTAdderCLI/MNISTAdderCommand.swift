@@ -65,6 +65,6 @@ struct MNISTAdderCommand: AsyncParsableCommand {
         subcommands: [
             TrainCommand.self, EvaluateCommand.self, PredictCommand.self, ReportCommand.self,
             SummaryCommand.self, DownloadCommand.self, ServeCommand.self, ExportCommand.self, CompareCommand.self,
-            CalibrateCommand.self, UnsureReportCommand.self,
+            CalibrateCommand.self, UnsureReportCommand.self, FinetuneCommand.self,
         ])
 }

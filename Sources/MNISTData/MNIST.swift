@@ -68,6 +68,29 @@ public struct MNIST: Sendable, Equatable {
         self.labels = labels.labels
     }
 
+    /// Images already in memory (a person's own, read from an image folder): `labels.count` 28 × 28 images,
+    /// `pixels` image after image as in the files (0 background, 255 ink, row-major); `source` names them in
+    /// errors. Throws `MNISTError.countMismatch` when `pixels` does not hold 784 bytes per label, and
+    /// `.labelOutOfRange` for a label above 9.
+    public init(pixels: [UInt8], labels: [UInt8], source: String = "<memory>") throws {
+        let size = Self.imageRows * Self.imageColumns
+        guard pixels.count == labels.count * size else {
+            throw MNISTError.countMismatch(
+                imagesFile: source, images: pixels.count / size, labelsFile: source, labels: labels.count)
+        }
+        if let index = labels.firstIndex(where: { $0 > 9 }) {
+            throw MNISTError.labelOutOfRange(file: source, index: index, found: labels[index])
+        }
+        self.init(count: labels.count, rows: Self.imageRows, columns: Self.imageColumns, pixels: pixels, labels: labels)
+    }
+
+    /// The items of every part, in order (all parts hold 28 × 28 images).
+    public static func concatenating(_ parts: [MNIST]) -> MNIST {
+        MNIST(
+            count: parts.reduce(0) { $0 + $1.count }, rows: imageRows, columns: imageColumns,
+            pixels: parts.flatMap(\.pixels), labels: parts.flatMap(\.labels))
+    }
+
     init(count: Int, rows: Int, columns: Int, pixels: [UInt8], labels: [UInt8]) {
         self.count = count
         self.rows = rows

@@ -146,7 +146,7 @@ func exitStatusWithFiles() throws {
 
 @Test("every option that takes a value and may be left out states its default in --help", arguments: [
     "train", "evaluate", "predict", "report", "summary", "download", "serve", "export", "compare", "calibrate",
-    "unsure-report",
+    "unsure-report", "finetune",
 ])
 func helpShowsDefaults(subcommand: String) throws {
     // Which options take a value and may be left out: ArgumentParser's own description of the command.
