@@ -46,9 +46,9 @@ public struct AffineAugmentation: Codable, Sendable, Equatable, CustomStringConv
         self.shear = shear
     }
 
-    /// The largest rotation and shear allowed, in degrees (beyond 45° of shear a digit is a smear).
+    /// The largest rotation allowed, in degrees (a half turn either way covers every angle).
     public static let maximumAngle: Float = 180
-    /// The largest shear allowed, in degrees.
+    /// The largest shear allowed, in degrees (beyond 45° a digit is a smear).
     public static let maximumShear: Float = 45
     /// The largest shift allowed, in pixels (half the image).
     public static let maximumShift: Float = 14
