@@ -189,11 +189,11 @@ public final class Trainer {
         // The epoch's order is a pure function of (seed, epoch): a resumed epoch skips the batches done.
         let full = try trainSet.batches(
             batchSize: options.batchSize, epoch: epoch - 1, shuffle: true, seed: options.seed,
-            dropLast: options.dropLast, prefetch: true)
+            dropLast: options.dropLast, prefetch: true, augmentation: options.augmentation)
         let total = full.count
         let batches = AdderBatches(
             dataset: trainSet, order: Array(full.order.dropFirst(p.batchesDone * options.batchSize)),
-            batchSize: options.batchSize, dropLast: options.dropLast, prefetch: true)
+            batchSize: options.batchSize, dropLast: options.dropLast, prefetch: true, augmentation: full.augmentation)
         let start = Date().addingTimeInterval(-p.trainSeconds)
         var waitStart = Date()
         for batch in batches {

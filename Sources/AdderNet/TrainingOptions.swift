@@ -63,6 +63,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// table's; empty: the table's (`ConvAlgorithmTable`). Saved with the run, so `--resume`
     /// computes exactly as the run began.
     public var algorithms: [String: Conv2dAlgorithm] = [:]
+    /// The random affine transform of every training image, per epoch (nil: none, the images as they are).
+    /// Each image's transform is a function of (`seed`, epoch, image index), so a resumed run and any
+    /// thread count see the same images. Test and validation images are never augmented.
+    public var augmentation: AffineAugmentation?
 
     /// The seed's settings with the project's defaults.
     public init() {}
@@ -86,6 +90,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         threads = try c.decode(Int.self, forKey: .threads)
         dropLast = try c.decode(Bool.self, forKey: .dropLast)
         algorithms = try c.decodeIfPresent([String: Conv2dAlgorithm].self, forKey: .algorithms) ?? [:]
+        augmentation = try c.decodeIfPresent(AffineAugmentation.self, forKey: .augmentation)
     }
 
     /// The most epochs a run may ask for (a year of epochs on this machine; more is a typo).
@@ -119,6 +124,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         if let testLimit, testLimit < 1 { throw bad("test-limit", "at least 1", "\(testLimit)") }
         if let validation, validation < 1 { throw bad("validation", "at least 1 image", "\(validation)") }
         guard threads >= 0 else { throw bad("threads", "0 (one per core) or more", "\(threads)") }
+        if let problem = augmentation?.validationProblem { throw bad(problem.name, problem.expected, problem.found) }
     }
 }
 

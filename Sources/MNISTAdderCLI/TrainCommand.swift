@@ -49,6 +49,19 @@ struct TrainCommand: ParsableCommand {
     var validation: Int?
     @Option(parsing: .unconditional, help: "Worker threads, 0 for one per core. (default: one per core)") var threads: Int?
     @Flag(help: "Drop the last partial batch of each epoch.") var dropLast = false
+    @Flag(help: ArgumentHelp(
+        "Augment the training images: a random rotation, shift, scale and shear per image and epoch.",
+        discussion: "Drawn from the seed, the epoch and the image's index (a resumed run sees the same images), "
+            + "resampled bilinearly as torchvision's RandomAffine; the --augment-* options set the ranges."))
+    var augment = false
+    @Option(parsing: .unconditional, help: "With --augment, the largest rotation either way, in degrees. (default: \(Self.augmentDefaults.rotation))")
+    var augmentRotation: Float?
+    @Option(parsing: .unconditional, help: "With --augment, the largest shift along each axis, in pixels. (default: \(Self.augmentDefaults.shift))")
+    var augmentShift: Float?
+    @Option(parsing: .unconditional, help: "With --augment, the range of the scale factor, as LO...HI. (default: \(Self.augmentDefaults.minimumScale)...\(Self.augmentDefaults.maximumScale))")
+    var augmentScale: String?
+    @Option(parsing: .unconditional, help: "With --augment, the largest horizontal shear either way, in degrees. (default: \(Self.augmentDefaults.shear))")
+    var augmentShear: Float?
     @Option(help: ArgumentHelp(
         "How the convolutions' algorithms are chosen: table (fixed per CPU kind) or measure. (default: table)",
         discussion: "measure times each convolution with each algorithm that fits it on this machine (cached in "
@@ -64,6 +77,8 @@ struct TrainCommand: ParsableCommand {
     /// The options a run gets when none is given, shown in `--help` (the options are Optional here,
     /// so that `--resume` can tell which were given).
     static let defaults = TrainingOptions()
+    /// The ranges `--augment` uses when no `--augment-*` option is given.
+    static let augmentDefaults = AffineAugmentation()
 
     func run() throws {
         guard saveEvery.isFinite, (0...86_400).contains(saveEvery) else {
@@ -118,7 +133,8 @@ struct TrainCommand: ParsableCommand {
         let heldOut = validationSet.map { " (\($0.count) kept aside for validation)" } ?? ""
         say("Training \(trainer.network.model.name) (\(trainer.network.model.parameterCount) parameters) on \(trainer.trainSet.count) images\(heldOut), testing on \(trainer.testSet.count); "
               + "\(o.epochs) epochs, batch \(o.batchSize), \(o.optimizer.rawValue) \(o.schedule.rawValue) "
-              + "lr \(o.learningRate), seed \(o.seed), \(trainer.engine.threads) threads, integers \(o.addendRange)")
+              + "lr \(o.learningRate), seed \(o.seed), \(trainer.engine.threads) threads, integers \(o.addendRange)"
+              + (o.augmentation.map { ", augmented (\($0))" } ?? ""))
         let measured = o.algorithms.isEmpty ? "" : " (measured on this machine)"
         say("Plan\(measured): " + (try trainer.engine.plan(for: trainer.network.model, batch: trainer.trainingBatch, mode: .training).choicesText))
         say("epoch   loss    train class  train add   test class  test add   seconds")
@@ -262,6 +278,14 @@ struct TrainCommand: ParsableCommand {
             given("--validation", validation) { $0.validation = $1 },
             given("--threads", threads) { $0.threads = $1 },
             given("--drop-last", dropLast ? true : nil) { $0.dropLast = $1 },
+            given("--augment", augment ? true : nil) { o, _ in o.augmentation = o.augmentation ?? AffineAugmentation() },
+            given("--augment-rotation", augmentRotation) { o, degrees in try Self.tune(&o, "--augment-rotation") { $0.rotation = degrees } },
+            given("--augment-shift", augmentShift) { o, pixels in try Self.tune(&o, "--augment-shift") { $0.shift = pixels } },
+            given("--augment-scale", augmentScale) { o, text in
+                let range = try Self.parseScale(text)
+                try Self.tune(&o, "--augment-scale") { $0.minimumScale = range.lower; $0.maximumScale = range.upper }
+            },
+            given("--augment-shear", augmentShear) { o, degrees in try Self.tune(&o, "--augment-shear") { $0.shear = degrees } },
             given("--plan", plan) { o, choice in
                 guard choice == .measure else { return }
                 let model = try ModelDescription.named(o.model)
@@ -288,6 +312,25 @@ struct TrainCommand: ParsableCommand {
             throw TrainingError.invalidOption(name: "loss-weights", expected: "two numbers as CE,MSE", found: text)
         }
         return LossWeights(crossEntropy: ce, mse: m)
+    }
+
+    /// Changes the augmentation ranges set by `--augment` (applied before the `--augment-*` options); throws a
+    /// usage error when `flag` comes without `--augment`.
+    private static func tune(_ o: inout TrainingOptions, _ flag: String, _ change: (inout AffineAugmentation) -> Void) throws {
+        guard var augmentation = o.augmentation else {
+            throw CommandError("\(flag) sets a range of --augment, which is not given: add --augment or remove \(flag)")
+        }
+        change(&augmentation)
+        o.augmentation = augmentation
+    }
+
+    /// `--augment-scale LO...HI` as its two bounds (checked against the limits by `TrainingOptions.validate`).
+    private static func parseScale(_ text: String) throws -> (lower: Float, upper: Float) {
+        let parts = text.components(separatedBy: "...").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let lower = parts[0], let upper = parts[1] else {
+            throw TrainingError.invalidOption(name: "augment-scale", expected: "two numbers as LO...HI, e.g. 0.9...1.1", found: text)
+        }
+        return (lower, upper)
     }
 
     private func loadData(_ o: TrainingOptions) throws -> (AdderDataset, AdderDataset, AdderDataset?) {

@@ -1,5 +1,6 @@
 // Batches of the combined dataset. Assembly is a gather plus a table lookup per pixel into a buffer
-// that is reused from batch to batch; optionally it runs one batch ahead on another thread.
+// that is reused from batch to batch (or, with augmentation, a random affine warp per image); optionally
+// it runs one batch ahead on another thread, where the warps overlap with training.
 import NNCore
 
 /// One batch of the combined task: inputs (`images`, `addends`) and targets (`labels`, `sums`).
@@ -31,15 +32,21 @@ public struct AdderBatches: Sequence, Sendable {
     public let dropLast: Bool
     /// Whether the next batch is assembled on another thread ahead of time.
     public var prefetch: Bool
+    /// The random affine transform applied to every image (nil: the images as they are). Each image's
+    /// transform depends on its dataset index, not on its place in the order, so batches of any size, a
+    /// resumed epoch's remaining order and prefetching all give the same images.
+    public var augmentation: EpochAugmentation?
 
     /// Groups `order` into batches; see `AdderDataset.batches` (`batchSize` must be at least 1).
-    public init(dataset: AdderDataset, order: [Int], batchSize: Int, dropLast: Bool = false, prefetch: Bool = false) {
+    public init(dataset: AdderDataset, order: [Int], batchSize: Int, dropLast: Bool = false, prefetch: Bool = false,
+                augmentation: EpochAugmentation? = nil) {
         precondition(batchSize >= 1, "batch size must be at least 1, found \(batchSize)")
         self.dataset = dataset
         self.order = order
         self.batchSize = batchSize
         self.dropLast = dropLast
         self.prefetch = prefetch
+        self.augmentation = augmentation
     }
 
     /// Number of batches in the epoch.
@@ -107,12 +114,18 @@ struct BatchAssembler: IteratorProtocol, Sendable {
         if buffers[current].count != size * imageSize {
             buffers[current] = [Float](repeating: 0, count: size * imageSize)
         }
+        let augmentation = batches.augmentation
+        let (rows, columns) = (dataset.mnist.rows, dataset.mnist.columns)
         dataset.mnist.pixels.withUnsafeBufferPointer { pixels in
             buffers[current].withUnsafeMutableBufferPointer { output in
                 for (slot, index) in indices.enumerated() {
-                    MNISTNormalization.normalize(
-                        UnsafeBufferPointer(rebasing: pixels[index * imageSize..<(index + 1) * imageSize]),
-                        into: UnsafeMutableBufferPointer(rebasing: output[slot * imageSize..<(slot + 1) * imageSize]))
+                    let image = UnsafeBufferPointer(rebasing: pixels[index * imageSize..<(index + 1) * imageSize])
+                    let target = UnsafeMutableBufferPointer(rebasing: output[slot * imageSize..<(slot + 1) * imageSize])
+                    if let augmentation {
+                        augmentation.normalizedImage(index: index, pixels: image, rows: rows, columns: columns, into: target)
+                    } else {
+                        MNISTNormalization.normalize(image, into: target)
+                    }
                 }
             }
         }

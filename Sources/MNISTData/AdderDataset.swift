@@ -89,11 +89,14 @@ public struct AdderDataset: Sendable {
     /// Every batch has `batchSize` items except perhaps the last, which is kept with its true size unless
     /// `dropLast` (matches `torch.utils.data.DataLoader(batch_size:, shuffle:, drop_last:)`). With
     /// `prefetch`, the next batch is assembled on another thread while the caller works on the current one.
+    /// With `augmentation`, every image gets its random affine transform of (`seed`, `epoch`, its index).
     /// Throws `MNISTError.invalidBatchSize` when `batchSize < 1`.
     public func batches(batchSize: Int, epoch: Int = 0, shuffle: Bool = true, seed: UInt64 = 0,
-                        dropLast: Bool = false, prefetch: Bool = false) throws -> AdderBatches {
+                        dropLast: Bool = false, prefetch: Bool = false,
+                        augmentation: AffineAugmentation? = nil) throws -> AdderBatches {
         guard batchSize >= 1 else { throw MNISTError.invalidBatchSize(found: batchSize) }
         let order = shuffle ? Self.order(count: count, epoch: epoch, seed: seed) : Array(0..<count)
-        return AdderBatches(dataset: self, order: order, batchSize: batchSize, dropLast: dropLast, prefetch: prefetch)
+        return AdderBatches(dataset: self, order: order, batchSize: batchSize, dropLast: dropLast, prefetch: prefetch,
+                            augmentation: augmentation.map { EpochAugmentation($0, seed: seed, epoch: epoch) })
     }
 }

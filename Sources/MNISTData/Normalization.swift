@@ -23,6 +23,13 @@ public enum MNISTNormalization {
         table[Int(pixel)]
     }
 
+    /// The normalized value of a pixel value on the 0...255 scale that need not be a whole number (a resampled
+    /// pixel): `(value / 255 − mean) / std` in float32, equal to `table[x]` for a whole `value` x.
+    @inlinable
+    public static func normalize(value: Float) -> Float {
+        (value / 255 - mean) / std
+    }
+
     /// Normalizes `pixels` into `output`, which must hold at least `pixels.count` values.
     public static func normalize(_ pixels: UnsafeBufferPointer<UInt8>, into output: UnsafeMutableBufferPointer<Float>) {
         precondition(output.count >= pixels.count, "output holds \(output.count) values, need \(pixels.count)")

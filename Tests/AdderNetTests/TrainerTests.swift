@@ -97,6 +97,12 @@ private func optionsWith(_ change: (inout TrainingOptions) -> Void) -> TrainingO
     ("learning-rate", optionsWith { $0.learningRate = .nan }),
     ("limit", optionsWith { $0.limit = 0 }),
     ("loss-weights", optionsWith { $0.lossWeights = LossWeights(crossEntropy: -1, mse: 1) }),
+    ("augment-scale", optionsWith {
+        $0.augmentation = AffineAugmentation(rotation: 10, shift: 2, minimumScale: 1.1, maximumScale: 0.9, shear: 0)
+    }),
+    ("augment-rotation", optionsWith {
+        $0.augmentation = AffineAugmentation(rotation: -1, shift: 2, minimumScale: 0.9, maximumScale: 1.1, shear: 0)
+    }),
 ])
 func badOptions(name: String, options: TrainingOptions) {
     #expect {
@@ -231,4 +237,30 @@ func extendedOneCycleRun() throws {
     #expect(extended.history[1].learningRate == whole.history[1].learningRate)
     #expect(extended.history[0].learningRate == first.history[0].learningRate)
     #expect(extended.history[0].learningRate != whole.history[0].learningRate)
+}
+
+@Test("an augmented run stopped mid-epoch resumes exactly, keeps its ranges, and differs from the plain run")
+func augmentedResumeIsExact() throws {
+    var (options, train, test) = try smallRun()
+    let plain = try Trainer(options: options, trainSet: train, testSet: test)
+    try plain.run(outputDirectory: nil)
+    options.augmentation = AffineAugmentation(rotation: 12, shift: 2.5, minimumScale: 0.85, maximumScale: 1.1, shear: 8)
+    let whole = try Trainer(options: options, trainSet: train, testSet: test)
+    try whole.run(outputDirectory: nil)
+    #expect(whole.network != plain.network, "augmentation changed nothing")
+
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let first = try Trainer(options: options, trainSet: train, testSet: test)
+    var asked = 0
+    #expect(try first.run(outputDirectory: folder, saveEvery: 3600, stopRequested: {
+        asked += 1
+        return asked == 9
+    }) == .stopped(epoch: 2, batchesDone: 2))
+    #expect(try Trainer.savedOptions(in: folder).augmentation == options.augmentation)
+    let resumed = try Trainer.resume(from: folder, trainSet: train, testSet: test)
+    #expect(resumed.options.augmentation == options.augmentation)
+    #expect(try resumed.run(outputDirectory: folder) == .finished)
+    #expect(resumed.network == whole.network, "resumed weights differ from the uninterrupted run")
+    #expect(untimed(resumed.history) == untimed(whole.history))
 }
