@@ -54,8 +54,9 @@ struct PredictCommand: ParsableCommand {
         guard !images.isEmpty || !testIndices.isEmpty else {
             throw ValidationError("give at least one --image FILE or --test-index N")
         }
-        guard (0...AdderDataset.maximumAddend).contains(addend) else {
-            throw CommandError("--addend: expected 0...\(AdderDataset.maximumAddend), found \(addend)")
+        // The upper bound is the checkpoint's trained range, checked once it is loaded (checkAddend).
+        guard addend >= 0 else {
+            throw CommandError("--addend: expected an integer 0 or more (within the range the model was trained on), found \(addend)")
         }
         let maximumPixels = try imageOptions.validated()
         let model = try loadModel(checkpoint)

@@ -51,7 +51,7 @@ func summary() throws {
     // Negative numbers reach the option's own check (ArgumentParser would take "-1" for an option).
     (["train", "--epochs", "-1"], "--epochs: expected at least 1, found -1"),
     (["train", "--learning-rate", "-0.5"], "--learning-rate: expected a positive number, found -0.5"),
-    (["predict", "--checkpoint", "x.safetensors", "--addend", "-3", "--test-index", "0"], "--addend: expected 0..."),
+    (["predict", "--checkpoint", "x.safetensors", "--addend", "-3", "--test-index", "0"], "--addend: expected an integer 0 or more (within the range the model was trained on), found -3"),
     (["predict", "--checkpoint", "/", "--test-index", "0"], "/ is a folder without model.safetensors"),
     (["download", "--to", "/tmp/never-written", "--timeout", "-1"], "--timeout: expected seconds in (0, 3600], found -1.0"),
     (["download", "--to", "/tmp/never-written", "--timeout", "nan"], "--timeout: expected seconds in (0, 3600], found nan"),
