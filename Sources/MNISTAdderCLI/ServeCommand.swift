@@ -44,7 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
     var maxConnections = 4096
     @Option(parsing: .unconditional, help: "Seconds requests in flight get to finish after SIGTERM or SIGINT.")
     var shutdownTimeout = 10.0
-    @Option(help: "Save drawings labelled on the page (POST /api/collect) in this folder, in ImageFolder layout.")
+    @Option(help: "Save drawings labelled on the page (POST /api/collect) in this folder, in ImageFolder layout. (default: none, nothing is saved)")
     var collect: String?
     @Option(
         parsing: .unconditional,
