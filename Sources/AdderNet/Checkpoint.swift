@@ -57,11 +57,13 @@ public enum Checkpoint {
     /// missing and extra keys or a wrong shape (against the closest network, naming it, the key, the
     /// expected and the found shape) or a NaN or infinite value (which `nn.Module.load_state_dict`
     /// would accept; a network with one predicts NaN), or `.pyTorchFormat` for a `torch.save` file (zip or
-    /// pickle), saying how to convert it. Tensors under `calibrationPrefix` are not the network's and are
+    /// pickle), saying how to convert it, or `.notSafetensors` for a file whose header does not begin with `{`
+    /// (an image or text given by mistake), naming what it starts like. Tensors under `calibrationPrefix` are not the network's and are
     /// skipped here. The errors do not name the file; callers
     /// that read a user's file add it.
     public static func load(contentsOf url: URL) throws -> (network: AdderNetwork, metadata: [String: String]) {
         try refusePyTorchFile(at: url)
+        try refuseNonSafetensorsFile(at: url)
         let file = try SafetensorsFile(contentsOf: url)
         let model = try description(of: file)
         guard model.inputShape == [1, AdderNetwork.imageSize, AdderNetwork.imageSize] else {

@@ -17,6 +17,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case badAddendRange(found: String)
     /// The file is a PyTorch `torch.save` file (`kind`: "a zip archive" or "a pickle"), not safetensors.
     case pyTorchFormat(kind: String)
+    /// The file is not safetensors at all (its header does not begin with `{`); `found` says what it starts
+    /// like ("a PNG image", "text starting ...", "bytes 00 01 ...").
+    case notSafetensors(found: String)
     /// Most keys a message lists before it says how many more there are.
     static let listedKeys = 6
     /// Most edits between an unexpected and a missing key for the hint that one is the other renamed.
@@ -44,6 +47,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             return "checkpoint metadata addendRange is \(found), expected [LO, HI] with 0 ≤ LO ≤ HI ≤ 1000000"
         case .pyTorchFormat(let kind):
             return "checkpoint is a PyTorch .pt/.pth file (\(kind)), expected safetensors; convert it \(Checkpoint.conversionHint)"
+        case .notSafetensors(let found):
+            return "checkpoint is not a safetensors file (8 bytes of header length, then a JSON header starting with '{'), "
+                + "found \(found)"
         }
     }
 

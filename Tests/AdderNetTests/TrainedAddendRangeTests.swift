@@ -44,4 +44,19 @@ import Testing
             #expect(throws: CheckpointError.pyTorchFormat(kind: kind)) { try Checkpoint.load(contentsOf: url) }
         }
     }
+
+    @Test("a file that is not safetensors (no '{' after the length) is named by what it starts like", arguments: [
+        ([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00] as [UInt8], "a PNG image"),
+        (Array("weights for my model\n".utf8), "text starting \"weights for \""),
+        ([0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09], "bytes 01 02 03 04 05 06 07 08 09"),
+    ])
+    func notSafetensors(bytes: [UInt8], found: String) throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data(bytes).write(to: url)
+        #expect(throws: CheckpointError.notSafetensors(found: found)) { try Checkpoint.load(contentsOf: url) }
+        // A real checkpoint passes the check.
+        try Checkpoint.save(AdderNetwork(seed: 1), metadata: [:], to: url)
+        #expect(throws: Never.self) { try Checkpoint.load(contentsOf: url) }
+    }
 }
