@@ -102,7 +102,7 @@ struct FinetuneCommand: ParsableCommand {
                    report.calibration.temperature))
         say(String(format: "Time: %.1f s in all (%.1f s training)", seconds, report.trainSeconds))
         say("Wrote \(RunFolder(outputDirectory).model.path) and finetune.json")
-        say("Use it with: mnist-adder predict --checkpoint \(shellQuoted(outputDirectory.path)) --image FILE")
+        say("Use it with: \(invokedProgram) predict --checkpoint \(shellQuoted(outputDirectory.path)) --image FILE")
     }
 
     /// Before and after, on the held-out images (with their Wilson intervals) and the MNIST test set.
