@@ -140,14 +140,16 @@ struct TrainCommand: ParsableCommand {
         say("epoch   loss    train class  train add   test class  test add   seconds")
         let progress = ProgressBar(enabled: standardErrorIsTerminal, epochs: o.epochs)
         var history = trainer.history
-        if history.isEmpty {
-            // The progress page exists from the start ("0 of N epochs done"), not only after the first epoch.
+        // The progress page; a failure to draw it must not stop the run, the checkpoint is written.
+        func drawProgressPage() {
             do {
                 try writeRunReport(to: outputDirectory, history: history, options: o, threads: trainer.engine.threads)
             } catch {
-                printError("mnist-adder: report.html not written: \(error)")
+                printError("mnist-adder: report.html not updated: \(error)")
             }
         }
+        // It exists from the start ("0 of N epochs done"), not only after the first epoch.
+        if history.isEmpty { drawProgressPage() }
         let stop = StopRequest()
         stop.install()
         let outcome = try trainer.run(
@@ -159,12 +161,7 @@ struct TrainCommand: ParsableCommand {
             case .epoch(let r):
                 progress.finished(r)
                 history.append(r)
-                // The progress page; a failure to draw it must not stop the run, the checkpoint is written.
-                do {
-                    try writeRunReport(to: outputDirectory, history: history, options: o, threads: trainer.engine.threads)
-                } catch {
-                    FileHandle.standardError.write(Data("mnist-adder: report.html not updated: \(error)\n".utf8))
-                }
+                drawProgressPage()
                 let accuracies = [
                     r.trainClassificationAccuracy, r.trainAdditionAccuracy,
                     r.testClassificationAccuracy, r.testAdditionAccuracy,
