@@ -56,9 +56,11 @@ let package = Package(
             name: "CJPEG", pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg62-turbo-dev"])]),
 
+        // Kernels in C where Swift cannot ask for a CPU feature per function (the roofline's FMA peak loop).
+        .target(name: "CKernels"),
         .target(
             name: "NNCore",
-            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
+            dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
         .target(
             name: "MNISTData",
             dependencies: [

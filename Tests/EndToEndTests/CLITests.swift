@@ -34,6 +34,19 @@ func summary() throws {
     for name in ModelDescription.seed.parameterNames { #expect(r.stdout.contains(name)) }
 }
 
+@Test("summary --measure prints the plan and its roofline: every step both ways, the ceilings")
+func summaryRoofline() throws {
+    let r = try runCLI(["summary", "--measure", "--batch-size", "32", "--calls", "2"])
+    #expect(r.status == 0, "\(r.stderr)")
+    #expect(r.stdout.contains("Plan for seed: training, batch 32"))
+    #expect(r.stdout.contains("Roofline of seed, training, batch 32 in 2 piece(s)"))
+    let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("conv2 + ReLU + pool") }
+    #expect(rows.count == 2 && rows[0].contains("forward") && rows[1].contains("backward"), "\(rows)")
+    #expect(rows[0].contains("winograd F(2,3)") && rows[0].contains(String(format: "%.3f", 2.0 * 64 * 32 * 16 * 121 * 32 / 1e9)))
+    #expect(r.stdout.contains("Ceilings on 2 thread(s) at once") || r.stdout.contains("Ceilings on 1 thread(s) at once"))
+    #expect(r.stdout.contains("sgemm 512³"))
+}
+
 @Test("bad input gets one line on stderr naming the option, the expected and the found value", arguments: [
     (["train", "--epochs", "0"], "--epochs: expected at least 1, found 0"),
     (["train", "--batch-size", "0"], "--batch-size: expected at least 1, found 0"),

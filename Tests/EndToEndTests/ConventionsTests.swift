@@ -83,6 +83,7 @@ func versionAndCheckpointMetadata() throws {
     (["predict", "--checkpoint", "x.safetensors"], 64, "give at least one --image FILE or --test-index N"),
     (["serve", "--checkpoint", "x.safetensors", "--max-connections", "0"], 64, "--max-connections: expected"),
     (["summary", "--plan", "--batch-size", "0"], 64, "--batch-size: expected at least 1, found 0"),
+    (["summary", "--measure", "--calls", "0"], 64, "--calls: expected at least 1, found 0"),
     (["evaluate", "--addend-range", "9...0"], 64, "--addend-range: expected LO...HI with LO ≤ HI, found 9...0"),
     (["compare", "a", "b", "--threads", "-1"], 64, "--threads: expected 0 (one per core) or more, found -1"),
     // 66: missing input

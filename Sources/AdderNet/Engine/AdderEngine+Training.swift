@@ -52,6 +52,14 @@ extension AdderEngine {
         _ network: AdderNetwork, images: Tensor, addends: [Int], labels: [Int],
         weights: LossWeights = LossWeights(), dropout: DropoutContext = DropoutContext()
     ) throws -> StepResult {
+        try runStep(network, images: images, addends: addends, labels: labels, weights: weights, dropout: dropout, clock: nil)
+    }
+
+    /// `step`, and when `clock` is given, each stage's time on each piece recorded in it (the roofline's timings).
+    func runStep(
+        _ network: AdderNetwork, images: Tensor, addends: [Int], labels: [Int],
+        weights: LossWeights, dropout: DropoutContext, clock: StageClock?
+    ) throws -> StepResult {
         let n = images.shape[0]
         precondition(images.shape == [n] + network.model.inputShape, "step: images \(images.shape)")
         guard addends.count == n, labels.count == n, n > 0 else {
@@ -80,14 +88,16 @@ extension AdderEngine {
                         let shared = StepShared(runtime: runtime, network: network, parameters: params, dropout: dropout)
                         let context = Unchecked((shared, out.baseAddress!, ce.baseAddress!, runtime.slots!))
                         for (index, phase) in phases.enumerated() {
-                            let phaseStages = Array(phase)
+                            let phaseStages = Array(zip(phase.indices, phase))
                             runPieces(runtime, images: x.baseAddress!) { piece, memory in
                                 let (shared, out, ce, slots) = context.value
                                 let range = shared.runtime.plan.pieces[piece]
                                 let gradients = slots + piece * shared.runtime.slotSize
-                                for stage in phaseStages {
+                                for (s, stage) in phaseStages {
+                                    let start = clock?.now()
                                     Self.run(stage, piece: piece, range: range, memory: memory, shared: shared,
                                              gradients: gradients, labels: labels, ceScale: ceScale, logits: out, losses: ce)
+                                    if let start { clock?.record(piece: piece, stage: s, since: start) }
                                 }
                             }
                             if index < meetings.count {

@@ -170,6 +170,11 @@ public final class AdderEngine: @unchecked Sendable {
     /// running statistics). `images` is (N, 1, 28, 28), normalized as in training; `addends` has N
     /// integers. Matches the seed's `model.eval(); model(x1, x2)`.
     public func forward(_ network: AdderNetwork, images: Tensor, addends: [Int]) -> ForwardResult {
+        runForward(network, images: images, addends: addends, clock: nil)
+    }
+
+    /// `forward`, and when `clock` is given, each step's time on each piece recorded in it (stage k: step k).
+    func runForward(_ network: AdderNetwork, images: Tensor, addends: [Int], clock: StageClock?) -> ForwardResult {
         let n = images.shape[0]
         precondition(images.shape == [n] + network.model.inputShape && addends.count == n, "forward: images \(images.shape), \(addends.count) addends")
         let classes = AdderNetwork.classes
@@ -191,7 +196,9 @@ public final class AdderEngine: @unchecked Sendable {
                         let (shared, out) = context.value
                         let range = shared.runtime.plan.pieces[piece]
                         for k in shared.runtime.plan.steps.indices {
+                            let start = clock?.now()
                             Self.forward(step: k, piece: piece, range: range, memory: memory, shared: shared)
+                            if let start { clock?.record(piece: piece, stage: k, since: start) }
                         }
                         let last = shared.runtime.plan.steps[shared.runtime.plan.steps.count - 1]
                         (out + range.lowerBound * classes).update(from: memory.floats(last.output), count: range.count * classes)
