@@ -13,7 +13,7 @@
 //
 // The backward pass transforms each Winograd layer's input again (for the weight gradient) instead
 // of keeping the transformed tiles from the forward pass: redone, they are made one chunk at a
-// time in the workspace, which stays in L2; kept, they would go out to L3 and back (BENCHMARKS.md).
+// time in the workspace, which stays in L2; kept, they would go out to L3 and back (docs/benchmarks-history.md).
 import Dispatch
 import Foundation
 import NNCore
@@ -105,7 +105,7 @@ public final class AdderEngine: @unchecked Sendable {
     }
 
     /// The default most images per piece, 16; among 8, 12, 16, 24 and 32 it trained fastest on the
-    /// Xeon this project was first measured on, and no slower than 8 or 32 on the EPYC (BENCHMARKS.md).
+    /// Xeon this project was first measured on, and no slower than 8 or 32 on the EPYC (docs/benchmarks-history.md).
     public static let defaultPieceSize = 16
 
     /// How the engine cuts `batch` images: ⌈batch / pieceSize⌉ contiguous pieces whose sizes differ

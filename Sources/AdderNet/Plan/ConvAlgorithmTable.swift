@@ -1,6 +1,6 @@
 // Which algorithm each convolution runs, fixed per CPU kind so that a run's arithmetic, and so its
 // result, is the same every time on that kind of machine. The rules were filled from the per-layer
-// timings in BENCHMARKS.md (OpenBLAS `SkylakeX` kernels on an AMD EPYC Zen 4, `Haswell` on a Zen 3).
+// timings in docs/benchmarks-history.md (OpenBLAS `SkylakeX` kernels on an AMD EPYC Zen 4, `Haswell` on a Zen 3).
 import NNCore
 
 /// The CPU kinds the table knows, by the OpenBLAS kernel set the engine runs on.

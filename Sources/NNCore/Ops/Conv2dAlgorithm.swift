@@ -24,7 +24,7 @@ public enum Conv2dAlgorithm: String, Sendable, CaseIterable, Codable {
     /// over at least 8 input channels, im2col otherwise (with fewer channels Winograd's GEMMs are too
     /// thin to pay for its transforms). For small outputs (under 100 positions: the network's 9×9,
     /// 7×7 and 5×5 layers) Winograd only from 16 images on: below that its per-call weight transform
-    /// costs more than it saves (single-image latency). BENCHMARKS.md times each layer both ways.
+    /// costs more than it saves (single-image latency). `adder-bench` times each layer both ways (BENCHMARKS.md).
     public static func preferred(for g: Conv2dGeometry, batch: Int) -> Conv2dAlgorithm {
         guard Conv2dAlgorithm.winograd.supports(g) && g.inChannels >= 8 else { return .im2col }
         return g.outputPlane >= 100 || batch >= 16 ? .winograd : .im2col
