@@ -19,8 +19,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// so the budget bounds the decoding time: about that of inflating and averaging `width · height` pixels.
     /// Sides are also limited to `PNGCodec.maximumSide` (16,384).
     public var maximumImagePixels: Int
-    /// How many predictions run at once, each with its own single-threaded `AdderEngine`
-    /// (by default one per active core); further requests wait for a free engine.
+    /// How many forward passes (batches, see `batchWait`) run at once, each on its own single-threaded
+    /// `AdderEngine` (by default one per active core); further batches wait for a free engine.
     public var engineCount: Int
     /// How long a prediction may wait for others to share its forward pass (2 ms by default): a batch
     /// leaves for a free engine once it holds `maximumBatch` images, once its first image has waited this

@@ -1,6 +1,7 @@
-// Gathers concurrent predictions into one forward pass. The engines are few (one per core) and a
-// forward pass over 32 images costs far less than 32 passes over one, so a prediction that finds the
-// engines busy, or other requests on their way, waits a little for company.
+// Gathers concurrent predictions into one forward pass. The engines are few (one per core), a forward
+// pass over many images costs less per image than one pass each, and one batch answers all its callers
+// at once, so a prediction that finds the engines busy, or other requests on their way, waits a little
+// for company.
 //
 // A batch leaves for a free engine when it holds `maximumBatch` images, when its first image has
 // waited `batchWait`, or at once when no other batch is running and no other prediction request is
@@ -53,8 +54,8 @@ package final class PredictionBatcher: @unchecked Sendable {
         self.idle = (0..<max(1, engines)).map { _ in AdderEngine(threads: 1) }
     }
 
-    /// Notes a request that will soon ask for a prediction (its body is being read or prepared): a batch
-    /// waits for it, at most `wait`. Balance with `predict` or `withdraw`.
+    /// Notes a request that will soon ask for a prediction (its body is being parsed and its picture
+    /// prepared): a batch waits for it, at most `wait`. Balance with `predict` or `withdraw`.
     package func admit() {
         lock.withLock { preparing += 1 }
     }

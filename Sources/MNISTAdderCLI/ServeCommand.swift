@@ -18,6 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
             --idle-timeout is closed; at --max-connections open connections the longest-idle one is closed \
             to make room for a new one.
 
+            Batching: concurrent predictions share forward passes of up to --max-batch images; a batch waits at \
+            most --batch-wait for company, and not at all when no other request is on its way.
+
             --collect DIR: the page gets "this is a D" buttons and POST /api/collect saves the drawing as the \
             network saw it in DIR/<D>/<id>.png (28×28, white on black as MNIST) and as sent in \
             DIR/originals/<id>.png, an ImageFolder set for evaluate and finetune; --collect-limit bounds the disk \
