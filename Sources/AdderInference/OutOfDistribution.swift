@@ -112,25 +112,52 @@ public struct Calibration: Sendable, Equatable {
 
     /// The smallest squared Mahalanobis distance (f − μ_c)ᵀ P_c (f − μ_c) over the ten classes c, for
     /// one pooled feature vector of F values; P_c is class c's precision (the shared one for a
-    /// (F, F) `featurePrecision`). Computed in Double.
+    /// (F, F) `featurePrecision`). Computed in Double, each row of P_c (f − μ_c) as eight partial sums
+    /// (SIMD) added at the end, then the rows summed in order: the same value as the plain row-by-row
+    /// sum to Double rounding (about 1e-16 relative), several times faster (the plain sum, one chain of
+    /// dependent additions, took about 0.1 ms of each server answer). With no features (F = 0) the
+    /// distance is 0, or infinity with no classes.
     public func distance(_ pooled: [Float]) -> Float {
         let f = featureCount
         precondition(pooled.count == f, "distance: \(pooled.count) features, expected \(f)")
+        guard f > 0 else { return featureMeans.shape[0] > 0 ? 0 : .infinity }
         let perClass = featurePrecision.rank == 3
         var best = Double.infinity
         var diff = [Double](repeating: 0, count: f)
-        for c in 0..<featureMeans.shape[0] {
-            for j in 0..<f { diff[j] = Double(pooled[j]) - Double(featureMeans.scalars[c * f + j]) }
-            let base = perClass ? c * f * f : 0
-            var total = 0.0
-            for r in 0..<f {
-                var row = 0.0
-                for k in 0..<f { row += Double(featurePrecision.scalars[base + r * f + k]) * diff[k] }
-                total += diff[r] * row
+        featureMeans.scalars.withUnsafeBufferPointer { means in
+            featurePrecision.scalars.withUnsafeBufferPointer { precision in
+                diff.withUnsafeMutableBufferPointer { diff in
+                    for c in 0..<featureMeans.shape[0] {
+                        for j in 0..<f { diff[j] = Double(pooled[j]) - Double(means[c * f + j]) }
+                        let base = precision.baseAddress! + (perClass ? c * f * f : 0)
+                        var total = 0.0
+                        for r in 0..<f {
+                            total += diff[r] * Self.dot(base + r * f, UnsafePointer(diff.baseAddress!), count: f)
+                        }
+                        best = min(best, total)
+                    }
+                }
             }
-            best = min(best, total)
         }
         return Float(best)
+    }
+
+    /// Σ Double(p[k])·d[k] for k < `count`, as eight partial sums (k mod 8) added at the end, then the rest.
+    private static func dot(_ p: UnsafePointer<Float>, _ d: UnsafePointer<Double>, count: Int) -> Double {
+        var partial = SIMD8<Double>()
+        var k = 0
+        while k + 8 <= count {
+            let floats = UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self)
+            let doubles = UnsafeRawPointer(d + k).loadUnaligned(as: SIMD8<Double>.self)
+            partial += SIMD8<Double>(floats) * doubles
+            k += 8
+        }
+        var sum = partial.sum()
+        while k < count {
+            sum += Double(p[k]) * d[k]
+            k += 1
+        }
+        return sum
     }
 
     /// The calibrated probabilities, the two scores and the verdict for one image's logits (10

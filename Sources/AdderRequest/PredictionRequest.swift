@@ -49,6 +49,27 @@ package struct PredictionRequestBody: Decodable {
     package var addend: Double?
     /// Whether the answer repeats the 784 pixels the network saw.
     package var includePixels: Bool?
+
+    private enum CodingKeys: String, CodingKey {
+        case image, pixels, addend, includePixels
+    }
+
+    /// Decodes as the synthesized decoder would (absent or null fields are nil; the same errors), but reads
+    /// `pixels` with the unkeyed container's `decode(Double.self)`: `[Double]`'s own decoding goes through
+    /// the generic `decode(_:)` per element and cost a `pixels` request about 0.15 ms of its 0.8 ms.
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        image = try container.decodeIfPresent(String.self, forKey: .image)
+        if container.contains(.pixels), try !container.decodeNil(forKey: .pixels) {
+            var list = try container.nestedUnkeyedContainer(forKey: .pixels)
+            var values: [Double] = []
+            values.reserveCapacity(min(list.count ?? 0, 1 << 16))
+            while !list.isAtEnd { values.append(try list.decode(Double.self)) }
+            pixels = values
+        }
+        addend = try container.decodeIfPresent(Double.self, forKey: .addend)
+        includePixels = try container.decodeIfPresent(Bool.self, forKey: .includePixels)
+    }
 }
 
 /// Parses `POST /api/predict` bodies: the server's checks of a request short of the network.

@@ -19,9 +19,16 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// so the budget bounds the decoding time: about that of inflating and averaging `width · height` pixels.
     /// Sides are also limited to `PNGCodec.maximumSide` (16,384).
     public var maximumImagePixels: Int
-    /// How many predictions run at once, each with its own single-threaded `AdderEngine`
-    /// (by default one per active core); further requests wait for a free engine.
+    /// How many forward passes (batches, see `batchWait`) run at once, each on its own single-threaded
+    /// `AdderEngine` (by default one per active core); further batches wait for a free engine.
     public var engineCount: Int
+    /// How long a prediction may wait for others to share its forward pass (2 ms by default): a batch
+    /// leaves for a free engine once it holds `maximumBatch` images, once its first image has waited this
+    /// long, or at once when no other prediction request is being read or prepared (so a lone client
+    /// never waits). Zero turns batching off: every image gets a forward pass of its own.
+    public var batchWait: Duration
+    /// The most images one forward pass takes (64 by default); ignored when `batchWait` is zero.
+    public var maximumBatch: Int
     /// The longest a client may take to send a request's line and headers, counted from the request's
     /// first byte (10 s by default). Past it the server answers 408 and closes the connection. A total
     /// deadline, not an inactivity timer: a client trickling a byte a second is cut off all the same.
@@ -53,6 +60,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         maximumBodyBytes: Int = 1 << 20,
         maximumImagePixels: Int = PNGCodec.defaultMaximumPixelCount,
         engineCount: Int = ProcessInfo.processInfo.activeProcessorCount,
+        batchWait: Duration = .milliseconds(2),
+        maximumBatch: Int = 64,
         headTimeout: Duration = .seconds(10),
         bodyTimeout: Duration = .seconds(30),
         idleTimeout: Duration = .seconds(60),
@@ -65,6 +74,8 @@ public struct ServerConfiguration: Sendable, Equatable {
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumImagePixels = maximumImagePixels
         self.engineCount = engineCount
+        self.batchWait = batchWait
+        self.maximumBatch = maximumBatch
         self.headTimeout = headTimeout
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
@@ -78,6 +89,11 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     /// The longest any timeout may be: one hour.
     public static let maximumTimeout = Duration.seconds(3600)
+    /// The longest `batchWait`: one second.
+    public static let maximumBatchWait = Duration.seconds(1)
+    /// The allowed `maximumBatch` values.
+    public static let batchSizeRange = 1...256
+
     /// The allowed connection caps.
     public static let connectionCapRange = 1...(1 << 20)
 
@@ -95,6 +111,12 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         guard (1...256).contains(engineCount) else {
             throw ServerConfigurationError.engineCountOutOfRange(engineCount, allowed: 1...256)
+        }
+        guard batchWait >= .zero, batchWait <= Self.maximumBatchWait else {
+            throw ServerConfigurationError.batchWaitOutOfRange(batchWait)
+        }
+        guard Self.batchSizeRange.contains(maximumBatch) else {
+            throw ServerConfigurationError.batchSizeOutOfRange(maximumBatch, allowed: Self.batchSizeRange)
         }
         for (name, value) in [("head timeout", headTimeout), ("body timeout", bodyTimeout), ("idle timeout", idleTimeout)] {
             guard value > .zero, value <= Self.maximumTimeout else {
@@ -125,6 +147,10 @@ public enum ServerConfigurationError: Error, Equatable, CustomStringConvertible 
     case imagePixelsOutOfRange(Int, allowed: ClosedRange<Int>)
     /// The engine count is outside the allowed range.
     case engineCountOutOfRange(Int, allowed: ClosedRange<Int>)
+    /// The batch wait is negative or over `ServerConfiguration.maximumBatchWait`.
+    case batchWaitOutOfRange(Duration)
+    /// The largest batch is outside the allowed range.
+    case batchSizeOutOfRange(Int, allowed: ClosedRange<Int>)
     /// A timeout (`name`: "head timeout", "body timeout", "idle timeout", "shutdown timeout") is outside
     /// what `allowed` says.
     case timeoutOutOfRange(name: String, Duration, allowed: String)
@@ -149,6 +175,10 @@ public enum ServerConfigurationError: Error, Equatable, CustomStringConvertible 
             "maximum image size is \(pixels) pixels, expected \(allowed)"
         case .engineCountOutOfRange(let count, let allowed):
             "engine count is \(count), expected \(allowed)"
+        case .batchWaitOutOfRange(let wait):
+            "batch wait is \(formatSeconds(wait)), expected 0 s (no batching) to 1 s"
+        case .batchSizeOutOfRange(let size, let allowed):
+            "largest batch is \(size) images, expected \(allowed)"
         case .timeoutOutOfRange(let name, let value, let allowed):
             "\(name) is \(formatSeconds(value)), expected \(allowed)"
         case .connectionCapOutOfRange(let count, let allowed):

@@ -18,6 +18,9 @@ struct ServeCommand: AsyncParsableCommand {
             --idle-timeout is closed; at --max-connections open connections the longest-idle one is closed \
             to make room for a new one.
 
+            Batching: concurrent predictions share forward passes of up to --max-batch images; a batch waits at \
+            most --batch-wait for company, and not at all when no other request is on its way.
+
             --collect DIR: the page gets "this is a D" buttons and POST /api/collect saves the drawing as the \
             network saw it in DIR/<D>/<id>.png (28×28, white on black as MNIST) and as sent in \
             DIR/originals/<id>.png, an ImageFolder set for evaluate and finetune; --collect-limit bounds the disk \
@@ -32,7 +35,13 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Allowed range of the integer, as LO...HI or LO-HI, within the range the checkpoint was trained on. (default: the trained range)")
     var addendRange: AddendRange?
     @Option(parsing: .unconditional, help: "Largest request body in bytes.") var maxBodyBytes = 1 << 20
-    @Option(parsing: .unconditional, help: "Predictions computed at once, 0 for one per core.") var workers = 0
+    @Option(parsing: .unconditional, help: "Forward passes run at once (engines, one thread each), 0 for one per core.") var workers = 0
+    @Option(
+        parsing: .unconditional,
+        help: "Milliseconds a prediction may wait for others to share its forward pass; 0 turns batching off. A lone request never waits.")
+    var batchWait = 2.0
+    @Option(parsing: .unconditional, help: "Most images in one forward pass (with batching on).")
+    var maxBatch = 64
     @OptionGroup var imageOptions: ImageOptions
     @Option(parsing: .unconditional, help: "Seconds a request's line and headers may take from its first byte.")
     var headTimeout = 10.0
@@ -59,6 +68,12 @@ struct ServeCommand: AsyncParsableCommand {
             throw CommandError(
                 "--max-connections: expected \(ServerConfiguration.connectionCapRange), found \(maxConnections)")
         }
+        guard batchWait.isFinite, (0...1000).contains(batchWait) else {
+            throw CommandError("--batch-wait: expected milliseconds in [0, 1000] (0: no batching), found \(batchWait)")
+        }
+        guard ServerConfiguration.batchSizeRange.contains(maxBatch) else {
+            throw CommandError("--max-batch: expected images in \(ServerConfiguration.batchSizeRange), found \(maxBatch)")
+        }
         try checkCollectLimit()
         let maximumImagePixels = try imageOptions.validated()
         var configuration = ServerConfiguration(
@@ -67,6 +82,8 @@ struct ServeCommand: AsyncParsableCommand {
             headTimeout: try seconds(headTimeout, "--head-timeout"), bodyTimeout: try seconds(bodyTimeout, "--body-timeout"),
             idleTimeout: try seconds(idleTimeout, "--idle-timeout"), maximumConnections: maxConnections,
             shutdownTimeout: try seconds(shutdownTimeout, "--shutdown-timeout", allowZero: true))
+        configuration.batchWait = .microseconds(Int64((batchWait * 1000).rounded()))
+        configuration.maximumBatch = maxBatch
         if workers > 0 { configuration.engineCount = workers }
         let model = try loadModel(checkpoint)
         let (network, metadata, url) = (model.network, model.metadata, model.url)

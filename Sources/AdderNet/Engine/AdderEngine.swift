@@ -76,7 +76,7 @@ public struct DropoutContext: Sendable, Equatable {
 ///
 /// Create one engine per training run or server: it keeps a compiled plan and its memory per
 /// (network, batch size, mode) between calls. Not safe to call from two threads at once (it is a
-/// class with mutable buffers); the server keeps one engine per concurrent request.
+/// class with mutable buffers); the server keeps one engine per concurrent forward pass.
 public final class AdderEngine: @unchecked Sendable {
     /// Worker threads per batch (each with one BLAS thread).
     public let threads: Int
