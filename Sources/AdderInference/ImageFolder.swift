@@ -72,7 +72,8 @@ public struct ImageFolder: Sendable {
     /// The digits found, by class then by path (byte order of the relative paths).
     public var samples: [ImageFolderSample]
     /// Entries passed over, relative to `root`, sorted: top-level entries that are not class folders (files,
-    /// `originals/`, a folder `10`), files in class folders that are neither PNG nor JPEG, symbolic links to folders.
+    /// `originals/`, a folder `10`), files in class folders that are neither PNG nor JPEG, symbolic links to
+    /// folders inside class folders.
     public var ignored: [String]
     /// Images in which no digit was found (`PreprocessedDigit.isBlank`), relative to `root`; not in `samples`.
     public var blank: [String]
@@ -111,8 +112,8 @@ public struct ImageFolder: Sendable {
 
     /// Reads the image folder at `path`.
     ///
-    /// Its entries named `0` … `9` that are folders are the classes; every other entry is ignored (listed in
-    /// `ignored`). In a class folder, and in the folders nested in it (up to `maximumDepth`), every file whose
+    /// Its entries named `0` … `9` that are folders (or symbolic links to folders) are the classes; every other
+    /// entry is ignored (listed in `ignored`). In a class folder, and in the folders nested in it (up to `maximumDepth`), every file whose
     /// first bytes are a PNG's or a JPEG's is an image of that digit; other files, symbolic links to folders and
     /// what is not a regular file (a FIFO, socket or device, or a link to one: never opened) are ignored. Each
     /// image is decoded and prepared exactly as `predict` prepares a file (`DigitInference.prepare(image:source:
@@ -136,7 +137,9 @@ public struct ImageFolder: Sendable {
         var classes = 0
         for name in entries {
             let full = join(path, name)
-            guard let label = classNames.firstIndex(of: name), kind(of: full) == .folder else {
+            // A class folder may be a symbolic link to a folder, as torchvision's ImageFolder follows it; links to
+            // folders inside a class folder are not followed (no loops).
+            guard let label = classNames.firstIndex(of: name), [.folder, .folderLink].contains(kind(of: full)) else {
                 folder.ignored.append(name)
                 continue
             }

@@ -144,6 +144,22 @@ struct ImageFolderTests {
         #expect(folder.ignored == ["7/dangling.png", "7/fifo.png", "7/to-fifo.png", "elsewhere"])
     }
 
+    @Test("a class folder that is a symbolic link to a folder is read, as torchvision's ImageFolder reads it")
+    func linkedClassFolder() throws {
+        let root = try temporaryFolder(), elsewhere = try temporaryFolder()
+        defer { for url in [root, elsewhere] { try? FileManager.default.removeItem(at: url) } }
+        let test = try MNIST.load(.test, limit: 2)
+        try write(try mnistPNG(test, 0), root, "7/a.png")
+        try write(try mnistPNG(test, 1), elsewhere, "nines/b.png")
+        try FileManager.default.createSymbolicLink(
+            atPath: root.appendingPathComponent("9").path, withDestinationPath: elsewhere.appendingPathComponent("nines").path)
+        let folder = try ImageFolder.read(root.path)
+        #expect(folder.samples.map(\.path) == ["7/a.png", "9/b.png"])
+        #expect(folder.samples.map(\.label) == [7, 9])
+        #expect(folder.samples[1].pixels == Array(test.image(at: 1)))
+        #expect(folder.ignored.isEmpty, "\(folder.ignored)")
+    }
+
     @Test("a blank image is left out and named; past namesInNote the note counts the rest")
     func blankImages() throws {
         let root = try temporaryFolder()
