@@ -72,7 +72,8 @@ public struct ImageFolder: Sendable {
     /// The digits found, by class then by path (byte order of the relative paths).
     public var samples: [ImageFolderSample]
     /// Entries passed over, relative to `root`, sorted: top-level entries that are not class folders (files,
-    /// `originals/`, a folder `10`), files in class folders that are neither PNG nor JPEG, symbolic links to folders.
+    /// `originals/`, a folder `10`), files in class folders that are neither PNG nor JPEG, symbolic links to
+    /// folders inside class folders.
     public var ignored: [String]
     /// Images in which no digit was found (`PreprocessedDigit.isBlank`), relative to `root`; not in `samples`.
     public var blank: [String]
@@ -111,12 +112,13 @@ public struct ImageFolder: Sendable {
 
     /// Reads the image folder at `path`.
     ///
-    /// Its entries named `0` … `9` that are folders are the classes; every other entry is ignored (listed in
-    /// `ignored`). In a class folder, and in the folders nested in it (up to `maximumDepth`), every file whose
-    /// first bytes are a PNG's or a JPEG's is an image of that digit; other files and symbolic links to folders
-    /// are ignored. Each image is decoded and prepared exactly as `predict` prepares a file
-    /// (`DigitInference.prepare(image:source:maximumPixels:)` with the pixel budget `maximumPixels`); one in
-    /// which no digit is found goes to `blank`. Classes may be missing; a class folder present must hold an image.
+    /// Its entries named `0` … `9` that are folders (or symbolic links to folders) are the classes; every other
+    /// entry is ignored (listed in `ignored`). In a class folder, and in the folders nested in it (up to `maximumDepth`), every file whose
+    /// first bytes are a PNG's or a JPEG's is an image of that digit; other files, symbolic links to folders and
+    /// what is not a regular file (a FIFO, socket or device, or a link to one: never opened) are ignored. Each
+    /// image is decoded and prepared exactly as `predict` prepares a file (`DigitInference.prepare(image:source:
+    /// maximumPixels:)` with the pixel budget `maximumPixels`); one in which no digit is found goes to `blank`.
+    /// Classes may be missing; a class folder present must hold an image.
     /// - Throws: `ImageFolderError` (missing folder, a file given, no class folder, an empty class, more than
     ///   `maximumImages` images, a file over `maximumFileBytes`, nesting too deep, unreadable entries), and
     ///   `PNGError` / `JPEGError` naming a damaged or too large image.
@@ -135,7 +137,9 @@ public struct ImageFolder: Sendable {
         var classes = 0
         for name in entries {
             let full = join(path, name)
-            guard let label = classNames.firstIndex(of: name), kind(of: full) == .folder else {
+            // A class folder may be a symbolic link to a folder, as torchvision's ImageFolder follows it; links to
+            // folders inside a class folder are not followed (no loops).
+            guard let label = classNames.firstIndex(of: name), [.folder, .folderLink].contains(kind(of: full)) else {
                 folder.ignored.append(name)
                 continue
             }
@@ -165,7 +169,8 @@ public struct ImageFolder: Sendable {
 
     private enum EntryKind { case folder, file, folderLink, other }
 
-    /// What is at `path`: a folder, a regular file (or a link to one), a symbolic link to a folder, or other.
+    /// What is at `path`: a folder, a regular file (or a link to one), a symbolic link to a folder, or other (a FIFO,
+    /// socket or device, a link to one, a dangling link).
     private static func kind(of path: String) -> EntryKind {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
               let type = attributes[.type] as? FileAttributeType
@@ -174,9 +179,15 @@ public struct ImageFolder: Sendable {
         case .typeDirectory: return .folder
         case .typeRegular: return .file
         case .typeSymbolicLink:
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .other }
-            return isDirectory.boolValue ? .folderLink : .file
+            // What the link points to (stat follows links): only a regular file is read, so a link to a FIFO,
+            // a socket or a device is passed over instead of blocking on its open or read.
+            var target = stat()
+            guard stat(path, &target) == 0 else { return .other }
+            switch target.st_mode & S_IFMT {
+            case S_IFDIR: return .folderLink
+            case S_IFREG: return .file
+            default: return .other
+            }
         default: return .other
         }
     }

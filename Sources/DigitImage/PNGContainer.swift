@@ -19,7 +19,7 @@ extension PNGCodec {
             let length =
                 Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8
                 | Int(bytes[offset + 3])
-            let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
+            let type = chunkName(bytes[(offset + 4)..<(offset + 8)])
             lastChunk = type
             guard length <= Int(Int32.max) else {
                 throw PNGError.corrupt(
@@ -37,6 +37,15 @@ extension PNGCodec {
             if type == "IEND" { return }
             offset = end
         }
+    }
+
+    /// A chunk's type for a message: its four letters (PNG's chunk types are ASCII letters), or, when the bytes are
+    /// anything else, their hex in brackets (`[63 75 0a ff]`), so that a damaged file cannot put a line break,
+    /// a control character or invalid UTF-8 into the one-line error.
+    static func chunkName(_ type: ArraySlice<UInt8>) -> String {
+        func isLetter(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+        if type.allSatisfy(isLetter) { return String(decoding: type, as: UTF8.self) }
+        return "[" + type.map { String($0, radix: 16).leftPaddedHex }.joined(separator: " ") + "]"
     }
 
     private static func otherFormat(_ bytes: [UInt8]) -> String? {
@@ -59,4 +68,9 @@ extension PNGCodec {
         func bigEndian(_ at: Int) -> Int { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
         return (bigEndian(16), bigEndian(20))
     }
+}
+
+private extension String {
+    /// Two hex digits: a leading 0 for a single one.
+    var leftPaddedHex: String { count == 1 ? "0" + self : self }
 }

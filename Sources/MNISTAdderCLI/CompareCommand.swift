@@ -24,8 +24,8 @@ struct CompareCommand: ParsableCommand {
     var first: String
     @Argument(help: "The second checkpoint (B).")
     var second: String
-    @Option(help: "Where to write the SVG picture of the images they disagree on.")
-    var picture = "disagreements.svg"
+    @Option(help: "Where to write the SVG picture of the images they disagree on; an SVG there is replaced, any other file refused. (default: disagreements.svg)")
+    var picture: String?
     @Flag(help: "Do not write the picture.") var noPicture = false
     @OptionGroup var testPass: TestPassOptions
     @Flag(help: "Print the comparison as JSON.") var json = false
@@ -87,8 +87,19 @@ struct CompareCommand: ParsableCommand {
         let picture: String?
     }
 
+    /// The picture's path when `--picture` is left out.
+    static let defaultPicture = "disagreements.svg"
+
+    func validate() throws {
+        if noPicture, let picture {
+            throw ValidationError("--picture \(picture) and --no-picture do not go together: give one of them")
+        }
+    }
+
     func run() throws {
         let addendRange = try testPass.validated()
+        let picturePath = noPicture ? nil : picture ?? Self.defaultPicture
+        if let picturePath { try Self.checkPictureTarget(picturePath) }
         let a = try loadCheckpoint(first), b = try loadCheckpoint(second)
         let test = try AdderDataset.load(.test, from: data.directory, addendRange: addendRange, seed: 0)
         let engine = AdderEngine(threads: testPass.threads), batchSize = testPass.batchSize
@@ -105,7 +116,6 @@ struct CompareCommand: ParsableCommand {
                     index: $0, label: test.labels[$0], firstDigit: pa.digits[$0], secondDigit: pb.digits[$0],
                     addend: test.addends[$0], sum: test.sums[$0], firstSum: pa.sums[$0], secondSum: pb.sums[$0])
             }
-        let picturePath = noPicture ? nil : picture
         if let picturePath {
             try writePicture(disagreements, test: test, to: picturePath)
         }
@@ -171,6 +181,29 @@ struct CompareCommand: ParsableCommand {
         }
         return "\(name): a difference of \(String(format: "%.2f", abs(difference))) point that this test set cannot "
             + "tell from chance (McNemar p = \(p) ≥ 0.05, on the \(discordant) images only one got right)."
+    }
+
+    /// Refuses, before any work, a picture path that is a folder or an existing file other than an SVG (one of
+    /// the checkpoints compared, a PNG...), which writing the picture would replace. Throws `CommandError` (usage).
+    static func checkPictureTarget(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+        if isDirectory.boolValue {
+            throw CommandError("--picture \(path): is a folder, expected the path of an SVG file to write")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 512)) ?? Data()
+        let found: String
+        switch FileKind.of(head) {
+        case .png: found = "a PNG image"
+        case .jpeg: found = "a JPEG image"
+        case .other(let kind):
+            if head.isEmpty || kind == "an SVG/XML file" { return }
+            found = kind
+        }
+        throw CommandError("--picture \(path): the file exists and is \(found), expected a new file or an SVG picture to "
+            + "replace (--no-picture writes none)")
     }
 
     private func writePicture(_ disagreements: [Disagreement], test: AdderDataset, to path: String) throws {

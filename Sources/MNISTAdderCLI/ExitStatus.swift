@@ -44,7 +44,7 @@ enum ExitStatus: Int32, CaseIterable {
         case let error as CommandError: self = error.status
         case let error as TrainingError: self = Self.status(for: error)
         case is CheckpointError, is NonFiniteForwardError, is EmptyDatasetError, is IDXError: self = .dataError
-        case is CalibrationError: self = .dataError
+        case is CalibrationError, is FineTuningError: self = .dataError
         case is JPEGError, is NotAnImageError: self = .dataError
         case let error as ImageFolderError:
             switch error {

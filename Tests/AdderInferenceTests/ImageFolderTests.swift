@@ -109,6 +109,57 @@ struct ImageFolderTests {
         #expect(note.hasSuffix(ignored.joined(separator: ", ")), "\(note)")
     }
 
+    @Test("a FIFO, a link to one and a dangling link are passed over without being opened; a link to a PNG is read")
+    func specialFiles() throws {
+        let root = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let test = try MNIST.load(.test, limit: 2)
+        try write(try mnistPNG(test, 0), root, "7/a.png")
+        try write(try mnistPNG(test, 1), root, "elsewhere/b.png")
+        let fifo = root.appendingPathComponent("7/fifo.png").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let links = ["7/to-fifo.png": fifo, "7/dangling.png": root.appendingPathComponent("none.png").path,
+                     "7/to-png.png": root.appendingPathComponent("elsewhere/b.png").path]
+        for (link, target) in links {
+            try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent(link).path, withDestinationPath: target)
+        }
+        // Opening a FIFO for reading blocks until a writer comes; should the reader open one, a writer opened after
+        // 10 s lets it go on (with nothing to read), so that a regression fails here instead of hanging.
+        final class Unblocked: @unchecked Sendable { var value = false }
+        let finished = DispatchSemaphore(value: 0), released = DispatchSemaphore(value: 0), unblocked = Unblocked()
+        DispatchQueue.global().async {
+            if finished.wait(timeout: .now() + 10) == .timedOut {
+                unblocked.value = true
+                let fd = open(fifo, O_WRONLY | O_NONBLOCK)
+                if fd >= 0 { close(fd) }
+            }
+            released.signal()
+        }
+        let folder = try ImageFolder.read(root.path)
+        finished.signal()
+        released.wait()
+        #expect(!unblocked.value, "ImageFolder.read opened a FIFO and waited for a writer")
+        #expect(folder.samples.map(\.path) == ["7/a.png", "7/to-png.png"])
+        #expect(folder.samples.map(\.label) == [7, 7])
+        #expect(folder.ignored == ["7/dangling.png", "7/fifo.png", "7/to-fifo.png", "elsewhere"])
+    }
+
+    @Test("a class folder that is a symbolic link to a folder is read, as torchvision's ImageFolder reads it")
+    func linkedClassFolder() throws {
+        let root = try temporaryFolder(), elsewhere = try temporaryFolder()
+        defer { for url in [root, elsewhere] { try? FileManager.default.removeItem(at: url) } }
+        let test = try MNIST.load(.test, limit: 2)
+        try write(try mnistPNG(test, 0), root, "7/a.png")
+        try write(try mnistPNG(test, 1), elsewhere, "nines/b.png")
+        try FileManager.default.createSymbolicLink(
+            atPath: root.appendingPathComponent("9").path, withDestinationPath: elsewhere.appendingPathComponent("nines").path)
+        let folder = try ImageFolder.read(root.path)
+        #expect(folder.samples.map(\.path) == ["7/a.png", "9/b.png"])
+        #expect(folder.samples.map(\.label) == [7, 9])
+        #expect(folder.samples[1].pixels == Array(test.image(at: 1)))
+        #expect(folder.ignored.isEmpty, "\(folder.ignored)")
+    }
+
     @Test("a blank image is left out and named; past namesInNote the note counts the rest")
     func blankImages() throws {
         let root = try temporaryFolder()

@@ -24,4 +24,17 @@ import Testing
         #expect(throws: expected) { try PNGCodec.decodeReduced(bytes, source: "zero") }
         #expect(throws: expected) { try PNGCodec.decode(bytes, source: "zero") }
     }
+
+    /// A chunk type that is not four letters (random bytes after the signature: a line feed, an escape, invalid
+    /// UTF-8) was put into the message as it was, breaking the one-line error.
+    @Test("a chunk type that is not four letters is named by its bytes in hex, on one printable line")
+    func chunkTypeInHex() throws {
+        var bytes = try png(width: 28, height: 1)
+        bytes.replaceSubrange(12..<16, with: [0x63, 0x0A, 0x1B, 0xFF])
+        let expected = PNGError.corrupt(
+            source: "odd", reason: "first chunk is [63 0a 1b ff] of length 13, expected IHDR of length 13")
+        #expect(throws: expected) { try PNGCodec.decode(bytes, source: "odd") }
+        let message = String(describing: expected)
+        #expect(!message.unicodeScalars.contains { $0.properties.generalCategory == .control || $0 == "\u{FFFD}" }, "\(message)")
+    }
 }

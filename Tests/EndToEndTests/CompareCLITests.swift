@@ -165,4 +165,34 @@ struct CompareCLITests {
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
         #expect(r.stderr.contains("cannot write the picture \(target)"), "\(r.stderr)")
     }
+
+    @Test("a --picture that would replace a checkpoint or names a folder is refused, the file kept; --no-picture with it is a usage error")
+    func pictureTargets() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("model.safetensors")
+        try Checkpoint.save(AdderNetwork(seed: 5), to: model)
+        let bytes = try Data(contentsOf: model)
+        let overwrite = try runCLI(["compare", model.path, model.path, "--picture", model.path])
+        #expect(overwrite.status == 64, "\(overwrite.stderr)")
+        #expect(overwrite.stderr == "mnist-adder: --picture \(model.path): the file exists and is a safetensors file, expected "
+            + "a new file or an SVG picture to replace (--no-picture writes none)\n", "\(overwrite.stderr)")
+        #expect(try Data(contentsOf: model) == bytes)
+
+        let intoFolder = try runCLI(["compare", model.path, model.path, "--picture", folder.path])
+        #expect(intoFolder.status == 64, "\(intoFolder.stderr)")
+        #expect(intoFolder.stderr == "mnist-adder: --picture \(folder.path): is a folder, expected the path of an SVG file "
+            + "to write\n", "\(intoFolder.stderr)")
+
+        let both = try runCLI(["compare", model.path, model.path, "--picture", "x.svg", "--no-picture"])
+        #expect(both.status == 64, "\(both.stderr)")
+        #expect(both.stderr.contains("--picture x.svg and --no-picture do not go together"), "\(both.stderr)")
+
+        // An SVG (an earlier comparison's) is replaced.
+        let svg = folder.appendingPathComponent("d.svg")
+        try Data("<svg xmlns=\"http://www.w3.org/2000/svg\"></svg>\n".utf8).write(to: svg)
+        let again = try runCLI(["compare", model.path, model.path, "--picture", svg.path])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try String(contentsOf: svg, encoding: .utf8).contains("no disagreements"))
+    }
 }

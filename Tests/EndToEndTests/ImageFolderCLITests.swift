@@ -115,3 +115,17 @@ func finetuneRunFolder() throws {
     let again = try runCLI(["finetune", "--image-folder", digits.path, "--output", run.path])
     #expect(again.status == 64 && again.stderr.contains("already holds a model.safetensors"), "\(again.stderr)")
 }
+
+@Test("finetune with too few images to keep any aside: one line, bad data (65), nothing written")
+func finetuneTooFewImages() throws {
+    let root = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: root) }
+    let digits = root.appendingPathComponent("digits"), run = root.appendingPathComponent("run")
+    try writeDigits(try MNIST.load(.test, limit: 1), [0], to: digits, boxed: false)
+    let r = try runCLI(["finetune", "--image-folder", digits.path, "--output", run.path])
+    #expect(r.status == 65, "\(r.stderr)")
+    let last = r.stderr.split(separator: "\n").last.map(String.init) ?? ""
+    #expect(last == "mnist-adder: --held-out 0.25 keeps none of the 1 images aside, expected at least one: give a digit "
+        + "at least 2 images, or raise --held-out", "\(r.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: run.appendingPathComponent("model.safetensors").path))
+}

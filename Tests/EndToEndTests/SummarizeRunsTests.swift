@@ -81,4 +81,34 @@ struct SummarizeRunsTests {
             #expect(error.output.split(separator: "\n").count == 1, "\(error.output)")
         }
     }
+
+    @Test(
+        "scripts/repeat continued into the same OUTPUT with other train options is refused in one line, the runs kept",
+        .enabled(if: Python.shouldRun(needing: "statistics, argparse"), "SKIPPED: python3 is not installed"))
+    func repeatKeepsItsOptions() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let script = Fixtures.repositoryRoot.appendingPathComponent("scripts/repeat").path
+        let output = folder.appendingPathComponent("seeds").path
+        func repeatRun(_ options: [String]) throws -> ProcessOutput {
+            try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["MNIST_ADDER=\(binary.path)", script, "1", output]
+                + ["--limit", "64", "--test-limit", "64", "--threads", "1"] + options)
+        }
+        let first = try repeatRun(["--epochs", "1"])
+        try #require(first.status == 0, "\(first.stderr)")
+        let history = folder.appendingPathComponent("seeds/seed-0/history.json")
+        let epochs = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: history)) as? [Any]).count
+        #expect(epochs == 1)
+
+        let other = try repeatRun(["--epochs", "2"])
+        #expect(other.status == 2)
+        #expect(other.stderr == "scripts/repeat: \(output) holds runs with the train options '--limit 64 --test-limit 64 "
+            + "--threads 1 --epochs 1 ', found '--limit 64 --test-limit 64 --threads 1 --epochs 2 ': give the same options "
+            + "to continue it, or another OUTPUT\n", "\(other.stderr)")
+        #expect((try JSONSerialization.jsonObject(with: Data(contentsOf: history)) as? [Any])?.count == 1)
+
+        let same = try repeatRun(["--epochs", "1"])
+        #expect(same.status == 0, "\(same.stderr)")
+        #expect(same.stderr.contains("seed 0: finished before, kept"), "\(same.stderr)")
+    }
 }
