@@ -1,0 +1,158 @@
+// Which library runs each `gemm`: OpenBLAS (Accelerate on macOS) or libxsmm's JIT kernels (Linux), by a
+// small table per CPU kind filled from `adder-bench --gemm-shapes`, or forced for every call by
+// MNIST_ADDER_GEMM (so that tests run both paths on any machine). And a log of the shapes `gemm` is asked
+// for, from which the benchmark takes the training step's products.
+import Foundation
+
+/// A library that runs `gemm`.
+public enum GEMMBackend: String, Sendable, Codable, CaseIterable {
+    /// OpenBLAS's `cblas_sgemm` (Accelerate's on macOS): every shape and transpose.
+    case openBLAS = "openblas"
+    /// libxsmm 1.17's JIT kernels (Linux): `transB: false`, alpha 1, beta 0 or 1; other calls run on OpenBLAS.
+    case libxsmm
+
+    /// The environment variable that forces one backend for every `gemm` of the process: `openblas` or
+    /// `libxsmm`; unset, empty or `auto`: the table (`GEMMBackendTable`).
+    public static let environmentVariable = "MNIST_ADDER_GEMM"
+}
+
+/// How `gemm` picks its backend: by the table, or one backend forced for every call.
+public enum GEMMBackendChoice: Sendable, Equatable, CustomStringConvertible {
+    /// Per shape from `GEMMBackendTable` for this CPU kind.
+    case automatic
+    /// Every call that the backend supports runs on it (libxsmm falls back to OpenBLAS where it has no kernel).
+    case forced(GEMMBackend)
+
+    /// Parses `MNIST_ADDER_GEMM`'s value: `auto` (or empty), `openblas`, `libxsmm`; nil for anything else.
+    public init?(_ text: String) {
+        switch text.lowercased() {
+        case "", "auto": self = .automatic
+        default:
+            guard let backend = GEMMBackend(rawValue: text.lowercased()) else { return nil }
+            self = .forced(backend)
+        }
+    }
+
+    /// `auto`, `openblas` or `libxsmm`, as `MNIST_ADDER_GEMM` spells it.
+    public var description: String {
+        switch self {
+        case .automatic: return "auto"
+        case .forced(let backend): return backend.rawValue
+        }
+    }
+
+    /// The choice `MNIST_ADDER_GEMM` asks for. A value that is none of the three is reported once on standard
+    /// error (expected and found value) and treated as `auto`.
+    public static let fromEnvironment: GEMMBackendChoice = {
+        guard let text = ProcessInfo.processInfo.environment[GEMMBackend.environmentVariable] else { return .automatic }
+        if let choice = GEMMBackendChoice(text) { return choice }
+        FileHandle.standardError.write(Data(
+            "warning: \(GEMMBackend.environmentVariable) must be auto, openblas or libxsmm, found '\(text)'; using auto\n".utf8))
+        return .automatic
+    }()
+}
+
+/// The backend per GEMM shape and CPU kind (by OpenBLAS's kernel set, `BLASKernels.coreName`), from the
+/// side-by-side timings of `adder-bench --gemm-shapes` in BENCHMARKS.md (re-measure with it). A kind or shape
+/// it has no rule for runs on OpenBLAS. The choice depends on nothing but the shape and the kind, so a run
+/// computes the same way every time on that kind of machine.
+///
+/// - `Haswell` (AVX2; libxsmm generates `hsw` code): libxsmm for every product it has a kernel for with
+///   n ≥ 3: 1.00–1.47× OpenBLAS on the training step's products, 13% less GEMM time per step; with n = 2
+///   (the adder's 128×2×5) it is 0.86–1.00×.
+/// - `SkylakeX` (AVX-512): OpenBLAS's own kernels run the step's products 2.2× faster than its `Haswell`
+///   ones and libxsmm is at par (0.93–1.17× on the Winograd products); it is kept only where it wins
+///   clearly: the thin accumulating products, n ≤ 16 and k ≥ 128 (Winograd's gradWeight, 1.27×), and the
+///   long thin ones, n ≥ 1000 and k ≤ 16 (conv1's im2col forward and backward, 1.10–1.88×).
+public enum GEMMBackendTable {
+    /// The backend for one row-major product on OpenBLAS kernel set `coreName`.
+    public static func backend(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+        coreName: String = BLASKernels.coreName
+    ) -> GEMMBackend {
+        guard LIBXSMM.supports(transA: transA, transB: transB, alpha: alpha, beta: beta) else { return .openBLAS }
+        switch coreName {
+        case "Haswell":
+            return n >= 3 ? .libxsmm : .openBLAS
+        case "SkylakeX", "Cooperlake", "SapphireRapids":
+            return (n <= 16 && k >= 128) || (n >= 1000 && k <= 16) ? .libxsmm : .openBLAS
+        default:
+            return .openBLAS
+        }
+    }
+}
+
+/// The process-wide backend choice that `gemm` follows.
+public enum GEMMDispatch {
+    /// The choice in force for the whole process: `MNIST_ADDER_GEMM`'s, read once.
+    public static var choice: GEMMBackendChoice { GEMMBackendChoice.fromEnvironment }
+
+    /// The backend `gemm` uses for this call under `choice`.
+    static func backend(
+        _ choice: GEMMBackendChoice, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, beta: Float
+    ) -> GEMMBackend {
+        switch choice {
+        case .forced(let backend): return backend
+        case .automatic:
+            return GEMMBackendTable.backend(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta, coreName: coreName)
+        }
+    }
+
+    /// `BLASKernels.coreName`, read once (it is fixed when OpenBLAS loads).
+    static let coreName = BLASKernels.coreName
+}
+
+/// One `gemm` call's shape: transposes, sizes, row strides and beta (alpha is 1 in the engine).
+public struct GEMMShape: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// Whether A and B are stored transposed.
+    public var transA, transB: Bool
+    /// `op(A)` is m×k, `op(B)` k×n, C m×n.
+    public var m, n, k: Int
+    /// Row strides of A, B and C as stored, in elements.
+    public var lda, ldb, ldc: Int
+    /// 0: C is overwritten; 1: the product is added to C.
+    public var beta: Float
+
+    /// A shape from its parts.
+    public init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int, beta: Float) {
+        (self.transA, self.transB, self.m, self.n, self.k) = (transA, transB, m, n, k)
+        (self.lda, self.ldb, self.ldc, self.beta) = (lda, ldb, ldc, beta)
+    }
+
+    /// `nn 64×121×32` style: the transposes (`t` where transposed), then m×n×k, then `+C` when beta is 1.
+    public var description: String {
+        "\(transA ? "t" : "n")\(transB ? "t" : "n") \(m)×\(n)×\(k)\(beta == 1 ? " +C" : "")"
+    }
+}
+
+/// Records the shape of every `gemm` call while `recording` runs (the benchmark's list of a training
+/// step's products). Off, it costs `gemm` one load and branch.
+public enum GEMMShapeLog {
+    nonisolated(unsafe) static var isOn = false
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var counts: [GEMMShape: Int] = [:]
+
+    /// Runs `body` and returns how many times each shape was called in it, on any thread. Not reentrant.
+    public static func recording(_ body: () throws -> Void) rethrows -> [GEMMShape: Int] {
+        lock.lock()
+        counts = [:]
+        isOn = true
+        lock.unlock()
+        defer {
+            lock.lock()
+            isOn = false
+            lock.unlock()
+        }
+        try body()
+        lock.lock()
+        defer { lock.unlock() }
+        return counts
+    }
+
+    static func add(_ shape: GEMMShape) {
+        lock.lock()
+        if isOn { counts[shape, default: 0] += 1 }
+        lock.unlock()
+    }
+}
