@@ -73,6 +73,20 @@ public enum GEMMShapeBench {
         }.map { ($0.key, $0.value) }
     }
 
+    /// The shapes of one `engine.forward` (inference) of `batch` images on `threads` workers, with calls per pass.
+    public static func inferenceShapes(threads: Int, batch: Int) throws -> [(GEMMShape, Int)] {
+        let engine = AdderEngine(threads: threads)
+        let network = AdderNetwork(seed: 0)
+        var generator = SplitMix64(seed: 2)
+        let input = RandomBatch(size: batch, generator: &generator)
+        _ = engine.forward(network, images: input.images, addends: input.addends)
+        let counts = GEMMShapeLog.recording { _ = engine.forward(network, images: input.images, addends: input.addends) }
+        return counts.sorted { lhs, rhs in
+            let (l, r) = (lhs.key, rhs.key)
+            return (l.m * l.n * l.k * lhs.value, l.description) > (r.m * r.n * r.k * rhs.value, r.description)
+        }.map { ($0.key, $0.value) }
+    }
+
     /// Times each shape on every backend this machine has, one thread, `rounds` interleaved rounds, best
     /// of them; each round's sample repeats the call for about 2 ms.
     public static func measure(_ shapes: [(GEMMShape, Int)], rounds: Int, progress: (String) -> Void = { _ in })

@@ -14,7 +14,16 @@ static inline const void* adder_xsmm_dispatch(int m, int n, int k, int lda, int 
     return (const void*)kernel;
 }
 
-/* Runs a kernel from adder_xsmm_dispatch. */
-static inline void adder_xsmm_run(const void* kernel, const float* a, const float* b, float* c) {
+/* Runs a kernel from adder_xsmm_dispatch, then clears the upper halves of the vector registers: libxsmm
+ * 1.17's kernels return with them dirty, and the SSE code that follows (Swift's, built for baseline x86-64)
+ * then runs up to 2-3x slower until the next vzeroupper (measured: the engine's max pool). Only for kernels of
+ * an AVX target (adder_xsmm_dispatch gives no other on a CPU where vzeroupper is missing: see LIBXSMM.swift). */
+static inline void adder_xsmm_run(const void* kernel, const float* a, const float* b, float* c, int avx) {
     ((libxsmm_smmfunction)kernel)(a, b, c);
+    if (avx) __asm__ volatile("vzeroupper" ::: "memory");
+}
+
+/* Whether libxsmm's target uses AVX (its id at or above LIBXSMM_X86_AVX), so that vzeroupper exists. */
+static inline int adder_xsmm_target_is_avx(void) {
+    return libxsmm_get_target_archid() >= LIBXSMM_X86_AVX;
 }

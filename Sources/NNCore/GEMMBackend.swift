@@ -16,8 +16,9 @@ public enum GEMMBackend: String, Sendable, Codable, CaseIterable {
     public static let environmentVariable = "MNIST_ADDER_GEMM"
 }
 
-/// How `gemm` picks its backend: by the table, or one backend forced for every call.
-public enum GEMMBackendChoice: Sendable, Equatable, CustomStringConvertible {
+/// How `gemm` picks its backend: by the table, or one backend forced for every call. Coded as its
+/// `MNIST_ADDER_GEMM` spelling (`"auto"`, `"openblas"`, `"libxsmm"`).
+public enum GEMMBackendChoice: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Per shape from `GEMMBackendTable` for this CPU kind.
     case automatic
     /// Every call that the backend supports runs on it (libxsmm falls back to OpenBLAS where it has no kernel).
@@ -41,6 +42,35 @@ public enum GEMMBackendChoice: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Reads `"auto"`, `"openblas"` or `"libxsmm"`; throws `DecodingError.dataCorrupted` for anything else.
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let choice = GEMMBackendChoice(text) else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath, debugDescription: "expected auto, openblas or libxsmm, found '\(text)'"))
+        }
+        self = choice
+    }
+
+    /// Writes `description`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    /// What the choice means on this machine, for the run's log: `libxsmm where the Haswell table picks it (auto)`.
+    public var explanation: String {
+        switch self {
+        case .automatic:
+            return LIBXSMM.isAvailable
+                ? "OpenBLAS, libxsmm where the \(BLASKernels.coreName) table picks it (auto)" : "OpenBLAS (auto; no libxsmm)"
+        case .forced(.openBLAS): return "OpenBLAS for every product (\(GEMMBackend.environmentVariable)=openblas)"
+        case .forced(.libxsmm):
+            return LIBXSMM.isAvailable
+                ? "libxsmm wherever it has a kernel (\(GEMMBackend.environmentVariable)=libxsmm)" : "OpenBLAS (libxsmm asked for, not linked)"
+        }
+    }
+
     /// The choice `MNIST_ADDER_GEMM` asks for. A value that is none of the three is reported once on standard
     /// error (expected and found value) and treated as `auto`.
     public static let fromEnvironment: GEMMBackendChoice = {
@@ -58,8 +88,9 @@ public enum GEMMBackendChoice: Sendable, Equatable, CustomStringConvertible {
 /// computes the same way every time on that kind of machine.
 ///
 /// - `Haswell` (AVX2; libxsmm generates `hsw` code): libxsmm for every product it has a kernel for with
-///   n ≥ 3: 1.00–1.47× OpenBLAS on the training step's products, 13% less GEMM time per step; with n = 2
-///   (the adder's 128×2×5) it is 0.86–1.00×.
+///   n ≥ 3 and k ≤ 256: 1.04–1.52× OpenBLAS on the training step's and inference's products, 13% less GEMM
+///   time per training step; with n = 2 (the adder's 128×2×5) it is 0.86–1.00×, with k of 288 and 576
+///   (im2col forward of conv3 to conv5 at inference batch 1000) 0.74–0.98×.
 /// - `SkylakeX` (AVX-512): OpenBLAS's own kernels run the step's products 2.2× faster than its `Haswell`
 ///   ones and libxsmm is at par (0.93–1.17× on the Winograd products); it is kept only where it wins
 ///   clearly: the thin accumulating products, n ≤ 16 and k ≥ 128 (Winograd's gradWeight, 1.27×), and the
@@ -73,7 +104,7 @@ public enum GEMMBackendTable {
         guard LIBXSMM.supports(transA: transA, transB: transB, alpha: alpha, beta: beta) else { return .openBLAS }
         switch coreName {
         case "Haswell":
-            return n >= 3 ? .libxsmm : .openBLAS
+            return n >= 3 && k <= 256 ? .libxsmm : .openBLAS
         case "SkylakeX", "Cooperlake", "SapphireRapids":
             return (n <= 16 && k >= 128) || (n >= 1000 && k <= 16) ? .libxsmm : .openBLAS
         default:
@@ -84,8 +115,15 @@ public enum GEMMBackendTable {
 
 /// The process-wide backend choice that `gemm` follows.
 public enum GEMMDispatch {
-    /// The choice in force for the whole process: `MNIST_ADDER_GEMM`'s, read once.
-    public static var choice: GEMMBackendChoice { GEMMBackendChoice.fromEnvironment }
+    nonisolated(unsafe) private static var storedChoice: GEMMBackendChoice?
+
+    /// The choice in force for the whole process: `MNIST_ADDER_GEMM`'s unless set here. Set it once at
+    /// program start, before any `gemm` runs (`train --resume` sets the run's recorded choice); it is
+    /// not synchronized with calls on other threads.
+    public static var choice: GEMMBackendChoice {
+        get { storedChoice ?? GEMMBackendChoice.fromEnvironment }
+        set { storedChoice = newValue }
+    }
 
     /// The backend `gemm` uses for this call under `choice`.
     static func backend(

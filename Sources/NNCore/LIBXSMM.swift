@@ -61,7 +61,7 @@ public enum LIBXSMM {
             transA: transA, accumulate: beta == 1)
         guard let kernel = kernels.kernel(key) else { return false }
         // Column-major Cᵀ (n×m) = Bᵀ (n×k) · op(A)ᵀ (k×m): libxsmm's A is B, its B is A.
-        adder_xsmm_run(kernel, b, a, c)
+        adder_xsmm_run(kernel, b, a, c, targetIsAVX ? 1 : 0)
         return true
         #else
         return false
@@ -76,6 +76,12 @@ public enum LIBXSMM {
             libxsmm_set_target_arch("hsw")
         }
         return true
+    }()
+
+    /// Whether libxsmm's kernels are AVX code, after which `adder_xsmm_run` clears the registers' upper halves.
+    private static let targetIsAVX: Bool = {
+        _ = initialized
+        return adder_xsmm_target_is_avx() != 0
     }()
 
     /// One kernel's shape as libxsmm's registry would key it, in our row-major terms.

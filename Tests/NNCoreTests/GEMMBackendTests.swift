@@ -114,6 +114,7 @@ struct GEMMCase: CustomTestStringConvertible, Sendable {
         let xsmm: GEMMBackend = LIBXSMM.isAvailable ? .libxsmm : .openBLAS
         #expect(pick("Haswell", m: 64, n: 121, k: 32) == xsmm)
         #expect(pick("Haswell", m: 128, n: 2, k: 5) == .openBLAS)
+        #expect(pick("Haswell", m: 64, n: 175, k: 576) == .openBLAS)
         #expect(pick("Haswell", transB: true, m: 16, n: 64, k: 121, beta: 1) == .openBLAS)
         #expect(pick("SkylakeX", m: 64, n: 121, k: 32) == .openBLAS)
         #expect(pick("SkylakeX", m: 32, n: 16, k: 288, beta: 1) == xsmm)
