@@ -90,11 +90,11 @@ public enum GEMMBackendChoice: Sendable, Equatable, Codable, CustomStringConvert
 /// - `Haswell` (AVX2; libxsmm generates `hsw` code): libxsmm for every product it has a kernel for with
 ///   n ≥ 3 and k ≤ 256: 1.04–1.52× OpenBLAS on the training step's and inference's products, 13% less GEMM
 ///   time per training step; with n = 2 (the adder's 128×2×5) it is 0.86–1.00×, with k of 288 and 576
-///   (im2col forward of conv3 to conv5 at inference batch 1000) 0.74–0.98×.
+///   (the im2col forward of conv4 and conv5 at inference batch 1000) 0.74–0.98×.
 /// - `SkylakeX` (AVX-512): OpenBLAS's own kernels run the step's products 2.2× faster than its `Haswell`
 ///   ones and libxsmm is at par (0.93–1.17× on the Winograd products); it is kept only where it wins
-///   clearly: the thin accumulating products, n ≤ 16 and k ≥ 128 (Winograd's gradWeight, 1.27×), and the
-///   long thin ones, n ≥ 1000 and k ≤ 16 (conv1's im2col forward and backward, 1.10–1.88×).
+///   clearly: the thin accumulating products, n ≤ 16 and k ≥ 128 (conv1's and conv3's Winograd gradWeight,
+///   1.27×), and the long thin ones, n ≥ 1000 and k ≤ 16 (input1's forward, conv6's backward, 1.06–1.88×).
 public enum GEMMBackendTable {
     /// The backend for one row-major product on OpenBLAS kernel set `coreName`.
     public static func backend(
