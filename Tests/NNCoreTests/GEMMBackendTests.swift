@@ -105,6 +105,7 @@ struct GEMMCase: CustomTestStringConvertible, Sendable {
         #expect(GEMMBackendChoice("LIBXSMM") == .forced(.libxsmm))
         #expect(GEMMBackendChoice("blis") == nil)
         #expect(GEMMBackendChoice.forced(.libxsmm).description == "libxsmm")
+        #expect(GEMMBackendChoice.automatic.description == "auto")
     }
 
     @Test func tableKeepsOpenBLASWhereLibxsmmHasNoKernelOrLoses() {
