@@ -3,6 +3,9 @@
 // MNIST_ADDER_GEMM (so that tests run both paths on any machine). And a log of the shapes `gemm` is asked
 // for, from which the benchmark takes the training step's products.
 import Foundation
+#if os(Linux)
+import Synchronization
+#endif
 
 /// A library that runs `gemm`.
 public enum GEMMBackend: String, Sendable, Codable, CaseIterable {
@@ -167,7 +170,16 @@ public struct GEMMShape: Hashable, Sendable, Codable, CustomStringConvertible {
 /// Records the shape of every `gemm` call while `recording` runs (the benchmark's list of a training
 /// step's products). Off, it costs `gemm` one load and branch.
 public enum GEMMShapeLog {
-    nonisolated(unsafe) static var isOn = false
+    #if os(Linux)
+    /// Whether shapes are being recorded: atomic, since `gemm` reads it on every worker thread.
+    private static let flag = Atomic<Bool>(false)
+    static var isOn: Bool { flag.load(ordering: .relaxed) }
+    private static func set(_ value: Bool) { flag.store(value, ordering: .relaxed) }
+    #else
+    nonisolated(unsafe) private static var flag = false
+    static var isOn: Bool { flag }
+    private static func set(_ value: Bool) { flag = value }
+    #endif
     private static let lock = NSLock()
     nonisolated(unsafe) private static var counts: [GEMMShape: Int] = [:]
 
@@ -175,11 +187,11 @@ public enum GEMMShapeLog {
     public static func recording(_ body: () throws -> Void) rethrows -> [GEMMShape: Int] {
         lock.lock()
         counts = [:]
-        isOn = true
+        set(true)
         lock.unlock()
         defer {
             lock.lock()
-            isOn = false
+            set(false)
             lock.unlock()
         }
         try body()
