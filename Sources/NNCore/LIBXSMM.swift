@@ -19,9 +19,9 @@ public enum LIBXSMM {
         #endif
     }
 
-    /// The instruction set libxsmm generates code for (`hsw` AVX2, `skx`/`clx`/`cpx` AVX-512, ...), nil
-    /// without libxsmm. Set once, before the first kernel, to match the OpenBLAS kernels in use
-    /// (`Haswell` → `hsw`), so that a CPU kind computes the same way whatever the machine under it; other
+    /// The instruction set libxsmm generates code for (`hsw` AVX2, `skx` AVX-512, ...), nil without
+    /// libxsmm. Set once, before the first kernel, to match the OpenBLAS kernels in use (`Haswell` → `hsw`,
+    /// `SkylakeX` → `skx`), so that a CPU kind computes the same way whatever the machine under it; other
     /// kernel sets keep libxsmm's own choice for the CPU. `LIBXSMM_TARGET` in the environment wins.
     public static var targetArchitecture: String? {
         #if canImport(CXSMM)
@@ -72,11 +72,22 @@ public enum LIBXSMM {
     /// libxsmm's setup, once per process: `libxsmm_init`, then the target matching OpenBLAS's kernels.
     private static let initialized: Bool = {
         libxsmm_init()  // first: libxsmm's own setup would replace a target set before it
-        if ProcessInfo.processInfo.environment["LIBXSMM_TARGET"] == nil, BLASKernels.coreName == "Haswell" {
-            libxsmm_set_target_arch("hsw")
+        if ProcessInfo.processInfo.environment["LIBXSMM_TARGET"] == nil, let target = target(for: BLASKernels.coreName) {
+            libxsmm_set_target_arch(target)
         }
         return true
     }()
+
+    /// libxsmm's target for an OpenBLAS kernel set: `hsw` (AVX2) for `Haswell`, `skx` (AVX-512) for
+    /// `SkylakeX` and the kernel sets OpenBLAS runs with `SkylakeX`'s single-precision kernels; nil (libxsmm's
+    /// own choice for the CPU) for others.
+    static func target(for coreName: String) -> String? {
+        switch coreName {
+        case "Haswell", "Zen": return "hsw"
+        case "SkylakeX", "Cooperlake", "SapphireRapids": return "skx"
+        default: return nil
+        }
+    }
 
     /// Whether libxsmm's kernels are AVX code, after which `adder_xsmm_run` clears the registers' upper halves.
     private static let targetIsAVX: Bool = {
