@@ -39,6 +39,11 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // libxsmm 1.17: JIT small-GEMM kernels (NNCore's LIBXSMM, GEMMBackend), linked on Linux only; macOS
+        // keeps Accelerate for every GEMM.
+        .systemLibrary(
+            name: "CXSMM", pkgConfig: "libxsmm",
+            providers: [.apt(["libxsmm-dev"])]),
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
@@ -60,7 +65,11 @@ let package = Package(
         .target(name: "CKernels"),
         .target(
             name: "NNCore",
-            dependencies: ["CKernels", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
+            dependencies: [
+                "CKernels",
+                .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                .target(name: "CXSMM", condition: .when(platforms: [.linux])),
+            ]),
         .target(
             name: "MNISTData",
             dependencies: [

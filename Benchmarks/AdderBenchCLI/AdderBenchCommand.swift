@@ -30,7 +30,22 @@ struct AdderBenchCommand: ParsableCommand {
             + "ends at the end of stdin."))
     var paired = false
 
+    @Flag(help: ArgumentHelp(
+        "Time every GEMM shape of one training step (the engine's pieces) on one thread with OpenBLAS, libxsmm and BLIS "
+            + "side by side, best of --rounds; print a Markdown table instead of the JSON report."))
+    var gemmShapes = false
+
+    @Option(help: "Interleaved rounds per shape with --gemm-shapes (best of them is kept).")
+    var rounds = 7
+
+    @Option(help: "With --gemm-shapes: the shapes of one inference pass of this many images instead of a training step.")
+    var inferenceBatch: Int?
+
     mutating func validate() throws {
+        if let inferenceBatch, inferenceBatch < 1 {
+            throw ValidationError("--inference-batch must be at least 1, found \(inferenceBatch)")
+        }
+        guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1, found \(rounds)") }
         guard trainingBatches >= 1 else { throw ValidationError("--training-batches must be at least 1, found \(trainingBatches)") }
         guard threads >= 0 else { throw ValidationError("--threads must be 0 or more, found \(threads)") }
     }
@@ -47,6 +62,10 @@ struct AdderBenchCommand: ParsableCommand {
             try runPaired(options)
             return
         }
+        if gemmShapes {
+            try runGEMMShapes(options)
+            return
+        }
         let report = try AdderBench.run(options) { line in
             FileHandle.standardError.write(Data("adder-bench: \(line)\n".utf8))
         }
@@ -55,6 +74,27 @@ struct AdderBenchCommand: ParsableCommand {
             try data.write(to: URL(fileURLWithPath: output))
         } else {
             FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+    }
+
+    /// `--gemm-shapes`: the shapes of one training step, timed per backend; the table on stdout (or `--output`).
+    func runGEMMShapes(_ options: BenchOptions) throws {
+        let shapes = try inferenceBatch.map { try GEMMShapeBench.inferenceShapes(threads: options.threads, batch: $0) }
+            ?? GEMMShapeBench.trainingStepShapes(threads: options.threads, batch: options.batch)
+        let (figures, blis) = GEMMShapeBench.measure(shapes, rounds: rounds) { line in
+            FileHandle.standardError.write(Data("adder-bench: \(line)\n".utf8))
+        }
+        let load = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
+            .split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
+        let header = "OpenBLAS \(BLASKernels.coreName), libxsmm \(LIBXSMM.targetArchitecture ?? "not linked"), "
+            + "BLIS \(blis ?? "not installed"); "
+            + (inferenceBatch.map { "inference, batch \($0)" } ?? "training step, batch \(options.batch)")
+            + ", best of \(rounds); load average \(load)"
+        let text = header + "\n\n" + GEMMShapeBench.table(figures) + "\n"
+        if let output {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: output))
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
 

@@ -63,6 +63,10 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// table's; empty: the table's (`ConvAlgorithmTable`). Saved with the run, so `--resume`
     /// computes exactly as the run began.
     public var algorithms: [String: Conv2dAlgorithm] = [:]
+    /// Which library ran the GEMMs (`GEMMDispatch.choice` when the run began: `auto`, `openblas` or
+    /// `libxsmm`); saved with the run so that `--resume` computes as it began. nil in runs saved before
+    /// there was a choice: those ran every GEMM on OpenBLAS.
+    public var gemmBackend: GEMMBackendChoice?
     /// The random affine transform of every training image, per epoch (nil: none, the images as they are).
     /// Each image's transform is a function of (`seed`, epoch, image index), so a resumed run and any
     /// thread count see the same images. Test and validation images are never augmented.
@@ -90,6 +94,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         threads = try c.decode(Int.self, forKey: .threads)
         dropLast = try c.decode(Bool.self, forKey: .dropLast)
         algorithms = try c.decodeIfPresent([String: Conv2dAlgorithm].self, forKey: .algorithms) ?? [:]
+        gemmBackend = try c.decodeIfPresent(GEMMBackendChoice.self, forKey: .gemmBackend)
         augmentation = try c.decodeIfPresent(AffineAugmentation.self, forKey: .augmentation)
     }
 

@@ -99,6 +99,8 @@ struct TrainCommand: ParsableCommand {
                         + "batch \(saved.batchSize), seed \(saved.seed)); remove \(given.joined(separator: ", ")), "
                         + "or start a new run without --resume (--epochs N is the one training option it takes)")
             }
+            // The run's GEMM backend again (runs saved before there was a choice ran on OpenBLAS), before any GEMM.
+            GEMMDispatch.choice = saved.gemmBackend ?? .forced(.openBLAS)
             let (train, test, held) = try loadData(saved)
             validationSet = held
             trainer = try Trainer.resume(from: folder, trainSet: train, testSet: test, epochs: epochs)
@@ -137,6 +139,7 @@ struct TrainCommand: ParsableCommand {
               + (o.augmentation.map { ", augmented (\($0))" } ?? ""))
         let measured = o.algorithms.isEmpty ? "" : " (measured on this machine)"
         say("Plan\(measured): " + (try trainer.engine.plan(for: trainer.network.model, batch: trainer.trainingBatch, mode: .training).choicesText))
+        say("GEMM: " + GEMMDispatch.choice.explanation + (resume != nil ? ", as the run was started" : ""))
         say("epoch   loss    train class  train add   test class  test add   seconds")
         let progress = ProgressBar(enabled: standardErrorIsTerminal, epochs: o.epochs)
         var history = trainer.history
@@ -298,6 +301,7 @@ struct TrainCommand: ParsableCommand {
     private func makeOptions() throws -> TrainingOptions {
         var o = TrainingOptions()
         for option in givenTrainingOptions() { try option.apply(&o) }
+        o.gemmBackend = GEMMDispatch.choice
         return o
     }
 

@@ -1,5 +1,6 @@
 // The one file that talks to BLAS: OpenBLAS's CBLAS on Linux, Accelerate on macOS.
-// Everything else in the package calls `gemm`.
+// Everything else in the package calls `gemm`, which sends each product to OpenBLAS or to libxsmm's
+// JIT kernels (LIBXSMM.swift) as GEMMDispatch says (GEMMBackend.swift).
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -13,8 +14,54 @@ import Foundation
 /// Shapes: `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`; `lda`, `ldb`, `ldc` are the row
 /// strides (in elements) of `A`, `B` and `C` as stored. Matches BLAS `sgemm` (`cblas_sgemm` with
 /// `CblasRowMajor`), so also `torch.addmm(C, op(A), op(B), beta: beta, alpha: alpha)`.
-@inlinable
+///
+/// Runs on OpenBLAS (`cblasGemm`) or on libxsmm's kernel for the shape (`LIBXSMM.gemm`), as
+/// `GEMMDispatch.choice` says: the two differ only in float rounding (the order of the additions).
 public func gemm(
+    transA: Bool = false, transB: Bool = false,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    gemm(
+        choice: GEMMDispatch.choice, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+        b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+}
+
+/// `gemm` with the backend choice given instead of the process's (`GEMMDispatch.choice`): the tests run
+/// every choice this way on any machine. A product the chosen backend has no kernel for runs on OpenBLAS.
+public func gemm(
+    choice: GEMMBackendChoice,
+    transA: Bool = false, transB: Bool = false,
+    m: Int, n: Int, k: Int,
+    alpha: Float = 1,
+    a: UnsafePointer<Float>, lda: Int,
+    b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0,
+    c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+    if GEMMShapeLog.isOn {
+        GEMMShapeLog.add(GEMMShape(transA: transA, transB: transB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc, beta: beta))
+    }
+    if LIBXSMM.isAvailable,
+       GEMMDispatch.backend(choice, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta) == .libxsmm,
+       LIBXSMM.gemm(
+           transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+           c: c, ldc: ldc)
+    {
+        return
+    }
+    cblasGemm(
+        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta,
+        c: c, ldc: ldc)
+}
+
+/// `gemm` on OpenBLAS's `cblas_sgemm` (Accelerate's on macOS) whatever `GEMMDispatch` says: the same
+/// contract, every shape and transpose.
+public func cblasGemm(
     transA: Bool = false, transB: Bool = false,
     m: Int, n: Int, k: Int,
     alpha: Float = 1,

@@ -147,3 +147,25 @@ public func dot(_ a: Tensor, _ b: Tensor) -> Double {
     for i in 0..<a.count { s += Double(a.scalars[i]) * Double(b.scalars[i]) }
     return s
 }
+
+/// Row-major `C = alpha · op(A) · op(B) + beta · C` by three loops, accumulated in Double: the yardstick
+/// for `gemm` and its backends. `op(A)` is m×k, `op(B)` k×n, `C` m×n; `lda`, `ldb`, `ldc` are the row
+/// strides of A, B and C as stored (A is k×m and B n×k when transposed). Matches BLAS `sgemm` with
+/// `CblasRowMajor`; elements of C outside its m×n (past n in a row of ldc) are left as they are.
+public func naiveGemm(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+    a: [Float], lda: Int, b: [Float], ldb: Int, beta: Float, c: inout [Float], ldc: Int
+) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var sum = 0.0
+            for p in 0..<k {
+                let x = transA ? a[p * lda + i] : a[i * lda + p]
+                let y = transB ? b[j * ldb + p] : b[p * ldb + j]
+                sum += Double(x) * Double(y)
+            }
+            let old = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])  // beta 0 ignores C, NaN too
+            c[i * ldc + j] = Float(Double(alpha) * sum + old)
+        }
+    }
+}

@@ -264,3 +264,24 @@ func augmentedResumeIsExact() throws {
     #expect(resumed.network == whole.network, "resumed weights differ from the uninterrupted run")
     #expect(untimed(resumed.history) == untimed(whole.history))
 }
+
+@Test("the GEMM backend choice is saved with the options; options saved before it existed read as nil (OpenBLAS)")
+func gemmBackendChoiceSavedWithTheOptions() throws {
+    var options = TrainingOptions()
+    options.gemmBackend = .forced(.libxsmm)
+    let data = try JSONEncoder().encode(options)
+    let text = String(decoding: data, as: UTF8.self)
+    #expect(text.contains("\"gemmBackend\":\"libxsmm\""), "\(text)")
+    #expect(try JSONDecoder().decode(TrainingOptions.self, from: data).gemmBackend == .forced(.libxsmm))
+    options.gemmBackend = .automatic
+    #expect(try JSONDecoder().decode(TrainingOptions.self, from: JSONEncoder().encode(options)).gemmBackend == .automatic)
+
+    var old = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    old["gemmBackend"] = nil
+    let oldData = try JSONSerialization.data(withJSONObject: old)
+    #expect(try JSONDecoder().decode(TrainingOptions.self, from: oldData).gemmBackend == nil)
+    old["gemmBackend"] = "blis"
+    #expect(throws: DecodingError.self) {
+        try JSONDecoder().decode(TrainingOptions.self, from: JSONSerialization.data(withJSONObject: old))
+    }
+}
