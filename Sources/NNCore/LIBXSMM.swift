@@ -20,9 +20,10 @@ public enum LIBXSMM {
     }
 
     /// The instruction set libxsmm generates code for (`hsw` AVX2, `skx` AVX-512, ...), nil without
-    /// libxsmm. Set once, before the first kernel, to match the OpenBLAS kernels in use (`Haswell` → `hsw`,
-    /// `SkylakeX` → `skx`), so that a CPU kind computes the same way whatever the machine under it; other
-    /// kernel sets keep libxsmm's own choice for the CPU. `LIBXSMM_TARGET` in the environment wins.
+    /// libxsmm. Set once, before the first kernel: `skx` on every CPU with AVX-512F, `hsw` on one with AVX2
+    /// only, whatever OpenBLAS's kernel set (`OPENBLAS_CORETYPE` chooses OpenBLAS's code, not ours), so that
+    /// one kind of CPU computes the same way on every machine of that kind; libxsmm's own choice on other
+    /// CPUs. `LIBXSMM_TARGET` in the environment wins.
     public static var targetArchitecture: String? {
         #if canImport(CXSMM)
         _ = initialized
@@ -72,22 +73,24 @@ public enum LIBXSMM {
     /// libxsmm's setup, once per process: `libxsmm_init`, then the target matching OpenBLAS's kernels.
     private static let initialized: Bool = {
         libxsmm_init()  // first: libxsmm's own setup would replace a target set before it
-        if ProcessInfo.processInfo.environment["LIBXSMM_TARGET"] == nil, let target = target(for: BLASKernels.coreName) {
+        if ProcessInfo.processInfo.environment["LIBXSMM_TARGET"] == nil, let target = target(avx512: MachinePeak.supports(width: 16), avx2: MachinePeak.supports(width: 8)) {
             libxsmm_set_target_arch(target)
         }
         return true
     }()
 
-    /// libxsmm's target for an OpenBLAS kernel set: `hsw` (AVX2) for `Haswell`, `skx` (AVX-512) for
-    /// `SkylakeX` and the kernel sets OpenBLAS runs with `SkylakeX`'s single-precision kernels; nil (libxsmm's
-    /// own choice for the CPU) for others.
-    static func target(for coreName: String) -> String? {
-        switch coreName {
-        case "Haswell", "Zen": return "hsw"
-        case "SkylakeX", "Cooperlake", "SapphireRapids": return "skx"
-        default: return nil
-        }
+    /// libxsmm's target for a CPU: `skx` (AVX-512) when it has AVX-512F, `hsw` (AVX2) when it has AVX2 and
+    /// FMA, nil (libxsmm's own choice) otherwise. Until 2026-12-07 it followed OpenBLAS's kernel set (`Haswell`
+    /// → `hsw`), which on the Zen 5 under `OPENBLAS_CORETYPE=Haswell` ran every product 2.2–2.7× slower.
+    static func target(avx512: Bool, avx2: Bool) -> String? {
+        avx512 ? "skx" : avx2 ? "hsw" : nil
     }
+
+    /// Whether libxsmm generates AVX-512 code in this process (`skx` or newer), which the backend table reads.
+    public static let generatesAVX512: Bool = {
+        guard let arch = targetArchitecture else { return false }
+        return ["skx", "clx", "cpx", "spr"].contains(arch) || arch.hasPrefix("avx512")
+    }()
 
     /// Whether libxsmm's kernels are AVX code, after which `adder_xsmm_run` clears the registers' upper halves.
     private static let targetIsAVX: Bool = {

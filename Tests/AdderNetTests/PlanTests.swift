@@ -107,3 +107,23 @@ func planRefusesBatchesOutOfRange() {
     }
     #expect(PlanError.batchOutOfRange(0, maximum: 8).description == "batch size 0 is out of range, expected 1...8")
 }
+
+@Test("an inference engine transforms Winograd weights once per set of weights: new weights give new answers, the same weights the same")
+func inferenceWeightTransformFollowsTheWeights() throws {
+    let images = randomTensor([16, 1, 28, 28], seed: 5, lower: -0.42, upper: 2.8)
+    let addends = Array(repeating: 3, count: 16)
+    let a = AdderNetwork(.seed, seed: 1), b = AdderNetwork(.seed, seed: 2)
+    let engine = AdderEngine(threads: 2)
+    let first = engine.forward(a, images: images, addends: addends).logits
+    let second = engine.forward(b, images: images, addends: addends).logits
+    var changed = a
+    changed.parameters[2].scalars[7] += 0.5  // conv1's weight (a Winograd layer)
+    let third = engine.forward(changed, images: images, addends: addends).logits
+    let again = engine.forward(a, images: images, addends: addends).logits
+    // Each equals a fresh engine's answer for the same network, bit for bit.
+    #expect(first.scalars == AdderEngine(threads: 2).forward(a, images: images, addends: addends).logits.scalars)
+    #expect(second.scalars == AdderEngine(threads: 2).forward(b, images: images, addends: addends).logits.scalars)
+    #expect(third.scalars == AdderEngine(threads: 2).forward(changed, images: images, addends: addends).logits.scalars)
+    #expect(again.scalars == first.scalars)
+    #expect(first.scalars != second.scalars && first.scalars != third.scalars)
+}

@@ -168,8 +168,8 @@ extension AdderEngine {
     static func prepare(_ runtime: PlanRuntime, params: [UnsafePointer<Float>], buffers: [Tensor]) {
         let plan = runtime.plan
         for (k, step) in plan.steps.enumerated() {
-            if let u = runtime.transformedWeights[k], let g = step.geometry {
-                winogradTransformWeight(params[step.parameterIndex!], geometry: g, into: u)
+            if runtime.transformedWeights[k] != nil, let g = step.geometry {
+                runtime.transformWeight(step: k, weight: params[step.parameterIndex!], geometry: g)
             }
             if plan.mode == .inference, case let .batchNorm2d(b, _, _) = step.operation, let stats = runtime.statistics[k] {
                 let c = b.numFeatures, w = step.parameterIndex!, r = step.bufferIndex!

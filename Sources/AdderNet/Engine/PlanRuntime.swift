@@ -1,5 +1,6 @@
 // What the engine keeps for each plan it has run: the arenas and the per-call shared values
 // (Winograd-transformed weights, BatchNorm2d's batch statistics, the pieces' gradient slots).
+import Foundation
 import NNCore
 
 /// The memory behind one `ExecutionPlan`, allocated once and reused by every call with that plan.
@@ -9,6 +10,9 @@ final class PlanRuntime: @unchecked Sendable {
     let arenas: [UnsafeMutableRawPointer]
     /// Per step: its Winograd-transformed weight (16·O·C), when some piece runs it as Winograd.
     let transformedWeights: [UnsafeMutablePointer<Float>?]
+    /// Inference plans, per Winograd step: a copy of the weight `transformedWeights` was made from (nil
+    /// before the first call), so a call with the same weights skips the transform. Training plans: nil.
+    private var transformedFrom: [[Float]?]
     /// Zeros, as long as the widest layer: the bias of a convolution that has none.
     let zeros: UnsafeMutablePointer<Float>
     /// Floats of one piece's gradient slot: every CNN parameter, in parameter order.
@@ -31,6 +35,7 @@ final class PlanRuntime: @unchecked Sendable {
             guard let g = step.geometry, step.algorithms.values.contains(.winograd) else { return nil }
             return .allocate(capacity: winogradTransformedWeightSize(geometry: g))
         }
+        transformedFrom = Array(repeating: nil, count: plan.steps.count)
         let widest = plan.steps.map { $0.outputShape.first ?? 1 }.max() ?? 1
         zeros = .allocate(capacity: widest)
         zeros.initialize(repeating: 0, count: widest)
@@ -48,6 +53,21 @@ final class PlanRuntime: @unchecked Sendable {
         }
         pieceSums = batchNorm.map { c in c.map { .allocate(capacity: 2 * $0 * (plan.pieces.count + 1)) } }
         statistics = batchNorm.map { c in c.map { .allocate(capacity: 4 * $0) } }
+    }
+
+    /// Transforms step `k`'s Winograd weight `weight` (O·C·3·3 floats) into `transformedWeights[k]`, unless
+    /// this inference plan's last call transformed the very same values (compared bit for bit): weights that
+    /// do not change between calls, as when serving or evaluating, are transformed once. Training plans
+    /// transform on every call (their weights change at every step).
+    func transformWeight(step k: Int, weight: UnsafePointer<Float>, geometry g: Conv2dGeometry) {
+        guard let u = transformedWeights[k] else { return }
+        let count = g.outChannels * g.columnRows
+        if plan.mode == .inference {
+            let same = transformedFrom[k]?.withUnsafeBytes { memcmp($0.baseAddress!, weight, count * 4) == 0 } ?? false
+            if same { return }
+            transformedFrom[k] = Array(UnsafeBufferPointer(start: weight, count: count))
+        }
+        winogradTransformWeight(weight, geometry: g, into: u)
     }
 
     deinit {
