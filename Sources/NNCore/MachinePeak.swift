@@ -45,9 +45,10 @@ public enum MachinePeak {
         return flops / seconds / 1e9
     }
 
-    /// sgemm on n×n×n row-major matrices, one call per thread on `threads` threads at once (each
-    /// with its own matrices, BLAS at one thread), best of `repeats` after one untimed round:
-    /// 2·n³·threads / seconds. The BLAS thread count is left at one, as the engine sets it.
+    /// sgemm on n×n×n row-major matrices through the engine's `gemm` (OpenBLAS, or libxsmm where
+    /// `GEMMDispatch` picks it), one call per thread on `threads` threads at once (each with its own
+    /// matrices, BLAS at one thread), best of `repeats` after one untimed round: 2·n³·threads / seconds.
+    /// The BLAS thread count is left at one, as the engine sets it.
     public static func sgemmGFLOPS(n: Int = 512, threads: Int, repeats: Int = 3) -> Double {
         BLASThreads.set(1)
         let matrices = (0..<threads).map { t -> ([Float], [Float]) in
