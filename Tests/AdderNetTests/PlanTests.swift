@@ -3,6 +3,7 @@
 // order, and the seed's plan has the fusions and algorithms the engine was measured with.
 import AdderNet
 import NNCore
+import NNTestSupport
 import Testing
 
 struct PlanCase: CustomTestStringConvertible, Sendable {
