@@ -252,9 +252,15 @@ public actor SampleCollector {
             var info = stat()
             return lstat(url.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
         }
+        // A class folder may be a symbolic link to a folder, as `ImageFolder` (and torchvision's) reads it and
+        // as saving into it writes there; links inside class folders are not followed.
+        func isFolderOrLinkToOne(_ url: URL) -> Bool {
+            var info = stat()
+            return stat(url.path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        }
         for name in try entries(directory) {
             let url = directory.appendingPathComponent(name)
-            if let digit = Int(name), name.count == 1, isFolder(url) {
+            if let digit = Int(name), name.count == 1, isFolderOrLinkToOne(url) {
                 for file in try entries(url) {
                     let fileURL = url.appendingPathComponent(file)
                     if file.hasPrefix("."), file.hasSuffix(".tmp") {

@@ -294,6 +294,23 @@ let sevenJPEG =
         }
     }
 
+    @Test func aClassFolderThatIsALinkIsCountedAsEvaluateReadsIt() async throws {
+        try await withTemporaryFolder { folder in
+            try await withTemporaryFolder { elsewhere in
+                let sample = try PNGCodec.encodeGray(samplePixels, width: 28, height: 28)
+                let nines = elsewhere.appendingPathComponent("nines")
+                try FileManager.default.createDirectory(at: nines, withIntermediateDirectories: true)
+                for name in ["a.png", "b.png"] { try Data(sample).write(to: nines.appendingPathComponent(name)) }
+                try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("9"), withDestinationURL: nines)
+                let collector = try SampleCollector(directory: folder, maximumBytes: 1_000_000)
+                let summary = await collector.summary()
+                #expect(summary.counts == [0, 0, 0, 0, 0, 0, 0, 0, 0, 2])
+                #expect(summary.bytesUsed == 2 * SampleCollector.blockSize)
+                #expect(collector.notes.isEmpty, "\(collector.notes)")
+            }
+        }
+    }
+
     @Test func unusableFoldersAreRefused() async throws {
         try await withTemporaryFolder { folder in
             let file = folder.appendingPathComponent("file")
