@@ -7,12 +7,14 @@ import NNCore
 import NNTestSupport
 import Testing
 
+@discardableResult
 private func expectClose(
     _ actual: Tensor, _ expected: Tensor, atol: Float, rtol: Float, _ name: String,
     sourceLocation: SourceLocation = #_sourceLocation
-) {
+) -> Float {
     let report = compareClose(actual, expected, atol: atol, rtol: rtol, name: name)
     #expect(report.passed, "\(report)", sourceLocation: sourceLocation)
+    return report.maxAbsoluteDifference
 }
 
 struct ParityFixture {
@@ -83,14 +85,19 @@ func stepMatchesPyTorch(_ t: StepCase) throws {
     let logits = Tensor(shape: [8, 10], scalars: Array(result.forward.logits.scalars.prefix(80)))
     let sums = Tensor(shape: [8], scalars: Array(result.forward.sums.scalars.prefix(8)))
     #expect(result.forward.logits.shape == [n, 10] && result.forward.sums.shape == [n])
-    expectClose(logits, try f.file.float32("y.logits"), atol: 1e-5, rtol: 1e-4, "y.logits")
+    let logitsDifference = expectClose(logits, try f.file.float32("y.logits"), atol: 1e-5, rtol: 1e-4, "y.logits")
+    var gradientDifference: Float = 0
     expectClose(sums, try f.file.float32("y.sum"), atol: 1e-5, rtol: 1e-4, "y.sum")
     for (value, key) in [(result.crossEntropy, "y.loss_ce"), (result.mse, "y.loss_mse"), (result.loss, "y.loss")] {
         expectClose(Tensor(shape: [], scalars: [value]), try f.file.float32(key), atol: 1e-5, rtol: 1e-4, key)
     }
     for (name, gradient) in zip(ModelDescription.seed.parameterNames, result.gradients) {
-        expectClose(gradient, try f.file.float32("grad." + name), atol: 1e-5, rtol: 1e-3, "grad.\(name)")
+        gradientDifference = max(
+            gradientDifference, expectClose(gradient, try f.file.float32("grad." + name), atol: 1e-5, rtol: 1e-3, "grad.\(name)"))
     }
+    // The figure BENCHMARKS.md quotes for each GEMM backend (MNIST_ADDER_GEMM): how far from PyTorch the step is.
+    print("parity \(t.testDescription), gemm \(GEMMDispatch.choice): largest |ours − PyTorch| logits \(logitsDifference), "
+        + "gradients \(gradientDifference)")
 
     let shapes = ModelDescription.seed.parameterShapes
     var adam = try Adam(parameterShapes: shapes, learningRate: 1e-3)
