@@ -70,8 +70,9 @@ public enum MachinePeak {
         return 2 * Double(n * n * n * threads) / seconds / 1e9
     }
 
-    /// The shortest of `count` timings of `body`, in seconds (the first is dropped when count > 1).
-    static func bestOf(_ count: Int, _ body: () -> Void) -> Double {
+    /// The shortest of `count` timings of `body`, in seconds, on the monotonic clock; the first run is a
+    /// warm-up and not counted when `count` > 1. The engine's measured plans (`PlanMeasurement`) time with it too.
+    public static func bestOf(_ count: Int, _ body: () -> Void) -> Double {
         var best = Double.infinity
         for r in 0..<max(1, count) {
             let start = DispatchTime.now().uptimeNanoseconds

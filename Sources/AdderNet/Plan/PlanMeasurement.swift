@@ -37,18 +37,13 @@ public enum PlanMeasurement {
         var gradInput = [Float](repeating: 0, count: n * g.inputImageSize)
         var gradWeight = [Float](repeating: 0, count: weight.count), gradBias = [Float](repeating: 0, count: bias.count)
         var workspace = [Float](repeating: 0, count: conv2dWorkspaceSize(geometry: g, batch: n))
-        var best = Double.infinity
-        for r in 0...repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
+        return MachinePeak.bestOf(repeats + 1) {
             conv2dForward(input: input, batch: n, geometry: g, weight: weight, bias: bias, output: &output,
                           workspace: &workspace, fuseReLU: true, algorithm: algorithm)
             conv2dBackward(input: input, batch: n, geometry: g, weight: weight, gradOutput: gradOutput,
                            gradWeight: &gradWeight, gradBias: &gradBias, gradInput: &gradInput,
                            workspace: &workspace, algorithm: algorithm)
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if r > 0 { best = min(best, elapsed) }
         }
-        return best
     }
 
     /// The measured choices for `model` at `pieceSize` on this machine: read from the cache file when

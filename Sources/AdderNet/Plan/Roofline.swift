@@ -2,6 +2,7 @@
 // really does, the time it takes inside a real training step (or forward pass), and the rate that
 // gives against the machine's measured ceilings. `mnist-adder summary --plan --measure` prints it.
 import Dispatch
+import MNISTData
 import NNCore
 
 /// One plan step in one direction, timed inside the engine's own step.
@@ -61,7 +62,9 @@ public struct Roofline: Sendable {
         let imageSize = network.model.inputShape.reduce(1, *)
         let images = Tensor(
             shape: [batch] + network.model.inputShape,
-            scalars: (0..<(batch * imageSize)).map { _ in generator.nextUniform(-0.4242, 2.8215) })
+            scalars: (0..<(batch * imageSize)).map { _ in
+                generator.nextUniform(MNISTNormalization.normalize(0), MNISTNormalization.normalize(255))
+            })
         let labels = (0..<batch).map { _ in Int(generator.next() % 10) }
         let addends = (0..<batch).map { _ in Int(generator.next() % 10) }
         let stages: [TrainingStage] = mode == .training ? plan.trainingStages : plan.steps.indices.map { .forward($0) }
