@@ -4,7 +4,8 @@ import CKernels
 import Dispatch
 
 /// Measured peak arithmetic rates of this machine, in GFLOP/s (10⁹ single-precision floating-point
-/// operations per second; a fused multiply-add counts as 2).
+/// operations per second; a fused multiply-add counts as 2). Nothing here throws; no PyTorch counterpart
+/// (`torch.mm` on 512×512 matrices is what `scripts/bench/compare` times on PyTorch's side).
 public enum MachinePeak {
     /// The widest FMA vector the CPU runs, in floats: 16 (AVX-512F), 8 (AVX2 with FMA), 4 (ARM64
     /// NEON), 0 when none is known.

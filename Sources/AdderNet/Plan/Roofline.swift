@@ -29,6 +29,9 @@ public struct RooflineRow: Sendable, Equatable {
 }
 
 /// A plan's roofline on this machine: its rows and the ceilings they are measured against.
+///
+/// No PyTorch counterpart: `torch.profiler` gives each op's time (and FLOPs for some), but neither the
+/// multiply-adds an algorithm really does nor the machine's ceilings.
 public struct Roofline: Sendable {
     /// The plan that ran.
     public var plan: ExecutionPlan
