@@ -61,7 +61,8 @@ let package = Package(
             name: "CJPEG", pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg62-turbo-dev"])]),
 
-        // Kernels in C where Swift cannot ask for a CPU feature per function (the roofline's FMA peak loop).
+        // Kernels in C where Swift cannot ask for a CPU feature per function: the roofline's FMA peak loop, the
+        // Winograd transforms at 8 and 16 floats a vector.
         .target(name: "CKernels"),
         .target(
             name: "NNCore",

@@ -1,9 +1,11 @@
 // Kernels of our own written in C, where Swift cannot ask for a CPU feature per function: the FMA
-// peak loop of the roofline (`mnist-adder summary --plan --measure`). Each x86-64 kernel is compiled
-// for its instruction set with a target attribute and chosen at run time, so the binary still runs
-// on any x86-64 CPU.
+// peak loop of the roofline (`mnist-adder summary --plan --measure`) here, the Winograd transforms
+// in ckernels_transforms.h. Each x86-64 kernel is compiled for its instruction set with a target
+// attribute and chosen at run time, so the binary still runs on any x86-64 CPU.
 #ifndef CKERNELS_H
 #define CKERNELS_H
+
+#include "ckernels_transforms.h"
 
 /// The widest FMA vector this CPU runs, in floats: 16 (AVX-512F), 8 (AVX2 with FMA), 4 (ARM64
 /// NEON), 0 (none this file knows).

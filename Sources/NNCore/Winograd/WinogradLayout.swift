@@ -24,12 +24,21 @@ package struct WinogradTiles {
     }
 }
 
-/// Row length (ld) of a chunk's V, dV, M and dM holding `columns` tiles: 4 more than the tiles.
-/// The transforms always store four neighbouring tiles at once; a row of tiles whose count is not a
-/// multiple of 4 writes up to 3 values past its end, onto the next row's tiles (written after it)
-/// or, at the chunk's end, onto these spare columns, which the GEMMs never read.
+/// Row length (ld) of a chunk's V, dV, M and dM holding `columns` tiles: `winogradSpareColumns` more
+/// than the tiles. The transforms always store a whole vector of neighbouring tiles at once (4, 8 or
+/// 16, `WinogradKernels.width`); a row of tiles whose count is not a multiple of it writes up to 15
+/// values past its end, onto the next row's tiles (written after it) or, at the chunk's end, onto
+/// these spare columns, which the GEMMs never read.
 @inline(__always)
-package func winogradLeadingDimension(columns: Int) -> Int { columns + 4 }
+package func winogradLeadingDimension(columns: Int) -> Int { columns + winogradSpareColumns }
+
+/// Columns past a transform's last tile that it may read or write: one vector of the widest
+/// transform kernel (16 floats, AVX-512).
+package let winogradSpareColumns = 16
+
+/// Floats past a padded input row's `width` that the input transforms may read (`paddedRows`):
+/// a vector of 16 tiles reads 2·16 + 2 columns from its first tile's, 30 past the row's last tile.
+package let winogradRowSlack = 32
 
 /// Images per Winograd chunk (one set of 16 GEMMs): the transformed input and output tiles of one
 /// chunk, 16·T·(C + O) floats per image, stay near `budget` floats; at least 1, at most `batch`.
@@ -57,11 +66,12 @@ func winogradWorkspaceSize(geometry g: Conv2dGeometry, batch: Int) -> Int {
 }
 
 /// Points `rows[r]`, for r in 0..<count, at padded row r of a plane (plane row r − pad, columns
-/// shifted right by `pad`), from which `width` + 8 floats may be read; the first `width` are the
-/// padded row's, zero outside the plane, the other 8 are slack for the last group's spare lanes.
+/// shifted right by `pad`), from which `width` + `winogradRowSlack` floats may be read; the first
+/// `width` are the padded row's, zero outside the plane, the rest are slack for the last group's
+/// spare lanes.
 /// A row the tiles read in place (no padding, `width` ≤ w, and the slack still inside the plane: it
 /// is the next row's start) is used where it lies; any other is copied into `scratch` (count rows
-/// of `width` + 8 floats, zeroed by the caller before the first call and only ever written at the
+/// of `width` + `winogradRowSlack` floats, zeroed by the caller before the first call and only ever written at the
 /// same columns).
 @inline(__always)
 private func paddedRows(
@@ -70,11 +80,11 @@ private func paddedRows(
 ) {
     for r in 0..<count {
         let y = r - pad
-        if pad == 0 && width <= w && y >= 0 && y * w + width + 8 <= h * w {
+        if pad == 0 && width <= w && y >= 0 && y * w + width + winogradRowSlack <= h * w {
             rows[r] = plane + y * w
             continue
         }
-        let copy = scratch + r * (width + 8)
+        let copy = scratch + r * (width + winogradRowSlack)
         if y >= 0 && y < h {
             let row = plane + y * w - pad
             for x in max(0, pad)..<min(width, w + pad) { copy[x] = row[x] }
@@ -84,7 +94,8 @@ private func paddedRows(
 }
 
 /// Calls `body(p, rows)` for each of `count` h×w planes at `planes`, in order, `rows` pointing at
-/// plane p's `rows` padded rows as `paddedRows` lays them out (`width` + 8 floats readable each).
+/// plane p's `rows` padded rows as `paddedRows` lays them out (`width` + `winogradRowSlack` floats
+/// readable each).
 /// Two sets of rows, for even and odd planes: plane p + 1's rows are copied before `body` runs on
 /// plane p, so the copies have drained to the cache before 8-wide reads straddle them (a read
 /// spanning two recent stores waits for both).
@@ -94,14 +105,14 @@ func forEachPaddedPlane(
     _ body: (Int, UnsafePointer<UnsafePointer<Float>>) -> Void
 ) {
     withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 2 * rows) { rowScratch in
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * rows * (width + 8)) { scratch in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * rows * (width + winogradRowSlack)) { scratch in
         let (base, pointers) = (scratch.baseAddress!, rowScratch.baseAddress!)
-        base.initialize(repeating: 0, count: 2 * rows * (width + 8))
+        base.initialize(repeating: 0, count: 2 * rows * (width + winogradRowSlack))
         @inline(__always) func prepare(_ p: Int) {
             let set = p & 1
             paddedRows(
                 planes + p * h * w, h: h, w: w, pad: pad, width: width, count: rows,
-                scratch: base + set * rows * (width + 8), into: pointers + set * rows)
+                scratch: base + set * rows * (width + winogradRowSlack), into: pointers + set * rows)
         }
         prepare(0)
         for p in 0..<count {
