@@ -34,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     ],
     targets: [
         .systemLibrary(
@@ -78,7 +79,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Resources/mnist")]),
-        .target(name: "AdderNet", dependencies: ["NNCore", "MNISTData"]),
+        .target(
+            name: "AdderNet",
+            dependencies: ["NNCore", "MNISTData", .product(name: "Atomics", package: "swift-atomics")]),
         .target(
             name: "DigitImage",
             dependencies: ["CPNG", .target(name: "CJPEG", condition: .when(platforms: [.linux]))]),

@@ -49,6 +49,15 @@ extension AdderEngine {
                         Self.prepare(runtime, params: params, buffers: network.buffers)
                         let shared = StepShared(runtime: runtime, network: network, parameters: params, dropout: nil)
                         let context = Unchecked((shared, out.baseAddress!, feat.baseAddress!))
+                        if runtime.plan.channelParts > 1 {  // one image: its channels split across the workers
+                            runChannelSplitForward(runtime, images: x.baseAddress!, shared: shared, out: out.baseAddress!, clock: nil) { k, memory in
+                                let (_, _, feat) = context.value
+                                if let j = chosen.firstIndex(of: k) {
+                                    (feat + offsets[j]).update(from: memory.floats(steps[k].output), count: counts[j])
+                                }
+                            }
+                            return
+                        }
                         runPieces(runtime, images: x.baseAddress!) { piece, memory in
                             let (shared, out, feat) = context.value
                             let steps = shared.runtime.plan.steps

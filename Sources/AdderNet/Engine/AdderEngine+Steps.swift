@@ -8,9 +8,14 @@
 import NNCore
 
 extension AdderEngine {
-    /// Forward of step `k` on one piece of `range.count` images.
+    /// Forward of step `k` on one piece of `range.count` images. A plan that splits a convolution's
+    /// output channels (its Winograd weights are transformed per part) runs the parts one after another here.
     static func forward(step k: Int, piece: Int, range: Range<Int>, memory: PieceMemory, shared: StepShared) {
         let runtime = shared.runtime, plan = runtime.plan
+        if plan.channelParts > 1, forwardPart(step: k, part: 0, memory: memory, workspace: memory, shared: shared) {
+            for part in 1..<plan.channelParts { _ = forwardPart(step: k, part: part, memory: memory, workspace: memory, shared: shared) }
+            return
+        }
         let step = plan.steps[k]
         let n = range.count
         let x = UnsafePointer(memory.floats(step.input))

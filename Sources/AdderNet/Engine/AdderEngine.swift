@@ -83,6 +83,16 @@ public final class AdderEngine: @unchecked Sendable {
     /// Most images one worker runs through the CNN at a time (a piece of the batch).
     public let pieceSize: Int
     private var runtimes: [PlanKey: PlanRuntime] = [:]
+    /// The threads of the one-image split pass, started on its first call.
+    private var keptWorkers: SpinningWorkers?
+
+    /// The kept threads for a split pass of `count` workers (made on first use, or when the count changes).
+    func splitWorkers(_ count: Int) -> SpinningWorkers {
+        if let keptWorkers, keptWorkers.count == count { return keptWorkers }
+        let workers = SpinningWorkers(count: count)
+        keptWorkers = workers
+        return workers
+    }
 
     /// Per convolution (by module name), an algorithm to run instead of the table's: what
     /// `--plan measure` chose, recorded with a run. Setting it drops the compiled plans.
@@ -191,6 +201,10 @@ public final class AdderEngine: @unchecked Sendable {
                 logits.scalars.withUnsafeMutableBufferPointer { out in
                     Self.prepare(runtime, params: params, buffers: network.buffers)
                     let shared = StepShared(runtime: runtime, network: network, parameters: params, dropout: nil)
+                    if runtime.plan.channelParts > 1 {
+                        runChannelSplitForward(runtime, images: x.baseAddress!, shared: shared, out: out.baseAddress!, clock: clock)
+                        return
+                    }
                     let context = Unchecked((shared, out.baseAddress!))
                     runPieces(runtime, images: x.baseAddress!) { piece, memory in
                         let (shared, out) = context.value

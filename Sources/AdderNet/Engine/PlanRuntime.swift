@@ -58,16 +58,29 @@ final class PlanRuntime: @unchecked Sendable {
     /// Transforms step `k`'s Winograd weight `weight` (O·C·3·3 floats) into `transformedWeights[k]`, unless
     /// this inference plan's last call transformed the very same values (compared bit for bit): weights that
     /// do not change between calls, as when serving or evaluating, are transformed once. Training plans
-    /// transform on every call (their weights change at every step).
+    /// transform on every call (their weights change at every step). When the plan splits output channels
+    /// (`channelParts`), each part's kernels are transformed as a weight of their own, at
+    /// `partTransformedWeight`.
     func transformWeight(step k: Int, weight: UnsafePointer<Float>, geometry g: Conv2dGeometry) {
-        guard let u = transformedWeights[k] else { return }
+        guard transformedWeights[k] != nil else { return }
         let count = g.outChannels * g.columnRows
         if plan.mode == .inference {
             let same = transformedFrom[k]?.withUnsafeBytes { memcmp($0.baseAddress!, weight, count * 4) == 0 } ?? false
             if same { return }
             transformedFrom[k] = Array(UnsafeBufferPointer(start: weight, count: count))
         }
-        winogradTransformWeight(weight, geometry: g, into: u)
+        for part in 0..<plan.channelParts {
+            let range = plan.channelRange(part: part, outChannels: g.outChannels)
+            guard !range.isEmpty, let u = partTransformedWeight(step: k, range: range, geometry: g) else { continue }
+            winogradTransformWeight(weight + range.lowerBound * g.columnRows, geometry: g.withOutChannels(range.count), into: u)
+        }
+    }
+
+    /// Where the transformed weight of output channels `range` of step `k` lies: 16·C floats per channel from
+    /// the start of `transformedWeights[k]`, laid out [16][range.count][C] (the whole step's [16][O][C] when
+    /// the range is all of it).
+    func partTransformedWeight(step k: Int, range: Range<Int>, geometry g: Conv2dGeometry) -> UnsafeMutablePointer<Float>? {
+        transformedWeights[k].map { $0 + 16 * g.inChannels * range.lowerBound }
     }
 
     deinit {

@@ -35,7 +35,8 @@ extension ExecutionPlan {
         let sizes = Set(pieces.map(\.count)).sorted().map(String.init).joined(separator: " or ")
         var lines = [
             "Plan for \(model.name): \(mode.rawValue), batch \(batch) in \(pieces.count) piece(s) of \(sizes), "
-                + "\(threads) thread(s), algorithms for \(cpu.rawValue)",
+                + "\(threads) thread(s), algorithms for \(cpu.rawValue)"
+                + (channelParts > 1 ? "; each convolution's output channels split across \(channelParts) workers" : ""),
             "",
         ]
         let header = ["#", "step", "output", "algorithm", "MFLOP", "output KiB", "why"]

@@ -46,10 +46,31 @@ public struct ExecutionPlan: Sendable {
     public var meetsPerBatch: Bool {
         mode == .training && steps.contains { if case .batchNorm2d = $0.operation { true } else { false } }
     }
+    /// Workers that share each convolution of a one-image inference call, each computing a contiguous
+    /// part of its output channels (`channelRange`): the plan's threads for an inference plan of batch 1,
+    /// else 1 (the workers then take whole pieces, and a batch of one image would leave all but one idle).
+    /// Chosen by measurement: at batch 1 on the 2-core Zen 5 the split pass took 0.61–0.67× the time of
+    /// one worker (BENCHMARKS.md). No PyTorch counterpart in name; PyTorch splits each op across its
+    /// intra-op threads the same way.
+    public var channelParts: Int { mode == .inference && batch == 1 ? threads : 1 }
+    /// Threads that run a call: the channel parts, or the workers taking pieces.
+    public var workers: Int { channelParts > 1 ? channelParts : min(threads, pieces.count) }
     /// Arenas the engine allocates: one per piece when the pieces meet, else one per worker.
-    public var arenaCount: Int { meetsPerBatch ? pieces.count : min(threads, pieces.count) }
+    public var arenaCount: Int { meetsPerBatch ? pieces.count : workers }
 
-    /// Compiles `model` for batches of `batch` images cut into pieces of at most `pieceSize`.
+    /// The output channels part `part` of `channelParts` computes of a convolution with `outChannels`:
+    /// contiguous ranges, sizes differing by at most one, at least 8 channels each (so a narrow layer,
+    /// conv6's 10, runs in one part and the other workers wait); empty for a part past the last.
+    public func channelRange(part: Int, outChannels: Int) -> Range<Int> {
+        let parts = max(1, min(channelParts, outChannels / 8))
+        guard part < parts else { return outChannels..<outChannels }
+        let base = outChannels / parts, extra = outChannels % parts
+        let start = part * base + min(part, extra)
+        return start..<(start + base + (part < extra ? 1 : 0))
+    }
+
+    /// Compiles `model` for batches of `batch` images cut into pieces of at most `pieceSize` (in
+    /// inference, of at most ⌈batch / threads⌉, so that every thread has a piece).
     ///
     /// Throws `ModelDescriptionError` when the description does not validate. `cpu` picks the
     /// algorithm table's column (`ConvAlgorithmTable`); `algorithms` overrides it per convolution
@@ -67,7 +88,11 @@ public struct ExecutionPlan: Sendable {
         self.threads = threads
         self.mode = mode
         self.cpu = cpu
-        self.pieces = AdderEngine.pieces(batch: batch, pieceSize: pieceSize)
+        // Inference cuts a small batch into at least as many pieces as there are threads (10 images on 2
+        // threads: 5 + 5, not one piece of 10 on one thread); training keeps its pieces, which set the
+        // order in which the gradients add up.
+        let piece = mode == .inference ? min(pieceSize, max(1, (batch + threads - 1) / threads)) : pieceSize
+        self.pieces = AdderEngine.pieces(batch: batch, pieceSize: piece)
         let pieceSizes = Set(pieces.map(\.count)).sorted()
         let capacity = pieceSizes.last ?? 1
         var builder = PlanBuilder(model: model, shapes: shapes, mode: mode, capacity: capacity, pieceSizes: pieceSizes, cpu: cpu)

@@ -8,7 +8,7 @@ extension Roofline {
     /// milliseconds, share of the call, GFLOP/s and their share of the sgemm and FMA ceilings;
     /// then the totals and the ceilings with how they were measured.
     public var table: String {
-        let workers = min(plan.threads, plan.pieces.count)
+        let workers = plan.workers
         let isa = MachinePeak.instructionSet(width: fmaWidth)
         var lines = [
             "Roofline of \(plan.model.name), \(plan.mode.rawValue), batch \(plan.batch) in \(plan.pieces.count) piece(s), "

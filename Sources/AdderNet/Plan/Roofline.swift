@@ -71,8 +71,8 @@ public struct Roofline: Sendable {
         let labels = (0..<batch).map { _ in Int(generator.next() % 10) }
         let addends = (0..<batch).map { _ in Int(generator.next() % 10) }
         let stages: [TrainingStage] = mode == .training ? plan.trainingStages : plan.steps.indices.map { .forward($0) }
-        let clock = StageClock(pieces: plan.pieces.count, stages: stages.count)
-        let workers = Double(min(plan.threads, plan.pieces.count))
+        let clock = StageClock(pieces: max(plan.pieces.count, plan.channelParts), stages: stages.count)
+        let workers = Double(plan.workers)
         var perStage = [[Double]](repeating: [], count: stages.count)
         var wall: [Double] = []
         for call in 0..<(warmup + calls) {
