@@ -1,0 +1,47 @@
+// The backward Winograd transforms' entry points (ckernels_transforms_backward.h): each calls the
+// kernel of the width asked for, compiled per instruction set in winograd_backward_avx512.c (16)
+// and winograd_backward_avx2.c (8). Other widths, and other CPU architectures, do nothing.
+#include "ckernels_transforms_backward.h"
+
+#if defined(__x86_64__)
+#define DECLARE(width) \
+    void ckernels_winograd_grad_output_transform_##width( \
+        const float *grad_output, long channels, long oh, long ow, long tile_rows, long tx, \
+        float *dm, long ld, long column); \
+    void ckernels_winograd_pool_grad_output_transform_##width( \
+        const float *gradient, const float *pooled, const int32_t *indices, const int32_t *corners, \
+        long channels, long count, long ow, float *dm, long ld, long column, float *sums); \
+    void ckernels_winograd_grad_input_transform_##width( \
+        const float *dv, long ld, long column, long channels, long h, long w, long pad, \
+        long tile_rows, long tx, float *image);
+DECLARE(16)
+DECLARE(8)
+#define DISPATCH(name, ...) \
+    do { \
+        if (width == 16) ckernels_winograd_##name##_16(__VA_ARGS__); \
+        else if (width == 8) ckernels_winograd_##name##_8(__VA_ARGS__); \
+    } while (0)
+#else
+#define DISPATCH(name, ...) (void)width
+#endif
+
+void ckernels_winograd_grad_output_transform(
+    long width, const float *grad_output, long channels, long oh, long ow, long tile_rows, long tile_columns,
+    float *dm, long ld, long column
+) {
+    DISPATCH(grad_output_transform, grad_output, channels, oh, ow, tile_rows, tile_columns, dm, ld, column);
+}
+
+void ckernels_winograd_pool_grad_output_transform(
+    long width, const float *gradient, const float *pooled, const int32_t *indices, const int32_t *corners,
+    long channels, long count, long ow, float *dm, long ld, long column, float *sums
+) {
+    DISPATCH(pool_grad_output_transform, gradient, pooled, indices, corners, channels, count, ow, dm, ld, column, sums);
+}
+
+void ckernels_winograd_grad_input_transform(
+    long width, const float *dv, long ld, long column, long channels, long h, long w, long pad,
+    long tile_rows, long tile_columns, float *image
+) {
+    DISPATCH(grad_input_transform, dv, ld, column, channels, h, w, pad, tile_rows, tile_columns, image);
+}
