@@ -25,10 +25,16 @@ DECLARE(8)
 #define DISPATCH(name, ...) (void)width
 #endif
 
+/// The width to run a row-by-row kernel at: 16 asked for and rows of at most 8 tiles (the seed
+/// network's conv3, conv4 and conv5) run the 8-float kernel, one group per row instead of a half
+/// empty one of 16; 1.3–1.5× faster there on a Zen 5. The values are the same either way.
+static long row_width(long width, long tile_columns) { return width == 16 && tile_columns <= 8 ? 8 : width; }
+
 void ckernels_winograd_grad_output_transform(
     long width, const float *grad_output, long channels, long oh, long ow, long tile_rows, long tile_columns,
     float *dm, long ld, long column
 ) {
+    width = row_width(width, tile_columns);
     DISPATCH(grad_output_transform, grad_output, channels, oh, ow, tile_rows, tile_columns, dm, ld, column);
 }
 
@@ -43,5 +49,6 @@ void ckernels_winograd_grad_input_transform(
     long width, const float *dv, long ld, long column, long channels, long h, long w, long pad,
     long tile_rows, long tile_columns, float *image
 ) {
+    width = row_width(width, tile_columns);
     DISPATCH(grad_input_transform, dv, ld, column, channels, h, w, pad, tile_rows, tile_columns, image);
 }

@@ -3,7 +3,8 @@
 // dX += B dV Bᵀ. Each matches its Swift version in NNCore's WinogradTransforms.swift or
 // WinogradFusedPool.swift bit for bit, whose doc comment gives the layouts. `width` is 16
 // (AVX-512F) or 8 (AVX2) and must be one `ckernels_transforms_supported` accepts; any other width
-// does nothing. Sizes are counts of floats, tiles or channels; `ld` and `column` as in
+// does nothing. The kernels that go row of tiles by row of tiles (all but the pool's) run 8 floats
+// a vector on rows of at most 8 tiles when 16 is asked for, which is faster there. Sizes are counts of floats, tiles or channels; `ld` and `column` as in
 // WinogradLayout.swift.
 #ifndef CKERNELS_TRANSFORMS_BACKWARD_H
 #define CKERNELS_TRANSFORMS_BACKWARD_H
