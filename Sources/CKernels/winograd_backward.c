@@ -16,6 +16,7 @@
         long tile_rows, long tx, float *image);
 DECLARE(16)
 DECLARE(8)
+void ckernels_winograd_transpose_tiles_8(const float *v, long row_stride, long channels, long columns, float *vt);
 #define DISPATCH(name, ...) \
     do { \
         if (width == 16) ckernels_winograd_##name##_16(__VA_ARGS__); \
@@ -51,4 +52,15 @@ void ckernels_winograd_grad_input_transform(
 ) {
     width = row_width(width, tile_columns);
     DISPATCH(grad_input_transform, dv, ld, column, channels, h, w, pad, tile_rows, tile_columns, image);
+}
+
+void ckernels_winograd_transpose_tiles(
+    long width, const float *v, long row_stride, long channels, long columns, float *vt
+) {
+    // The 8-float kernel for 16 as well (see winograd_backward_body.h); every AVX-512F CPU has AVX2.
+#if defined(__x86_64__)
+    if (width == 16 || width == 8) ckernels_winograd_transpose_tiles_8(v, row_stride, channels, columns, vt);
+#else
+    (void)width; (void)v; (void)row_stride; (void)channels; (void)columns; (void)vt;
+#endif
 }

@@ -66,6 +66,28 @@ static inline vi load_int_lanes(const int32_t *p, long lo, long hi) {
 static inline void store_lanes(float *p, vf v, long lo, long hi) { _mm256_maskstore_ps(p, lane_mask(lo, hi), (__m256)v); }
 #endif
 
+#if W == 8
+/// Transposes the 8×8 matrix whose rows are r[0 ..< 8] in place.
+static inline void transpose(vf r[8]) {
+    // The usual three steps: pairs within 128-bit lanes, then quads, then the two lanes.
+    __m256 t[8], s[8];
+    for (int k = 0; k < 4; k++) {
+        t[2 * k] = _mm256_unpacklo_ps((__m256)r[2 * k], (__m256)r[2 * k + 1]);
+        t[2 * k + 1] = _mm256_unpackhi_ps((__m256)r[2 * k], (__m256)r[2 * k + 1]);
+    }
+    for (int k = 0; k < 2; k++) {
+        s[4 * k] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0x44);
+        s[4 * k + 1] = _mm256_shuffle_ps(t[4 * k], t[4 * k + 2], 0xEE);
+        s[4 * k + 2] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0x44);
+        s[4 * k + 3] = _mm256_shuffle_ps(t[4 * k + 1], t[4 * k + 3], 0xEE);
+    }
+    for (int k = 0; k < 4; k++) {
+        r[k] = (vf)_mm256_permute2f128_ps(s[k], s[k + 4], 0x20);
+        r[k + 4] = (vf)_mm256_permute2f128_ps(s[k], s[k + 4], 0x31);
+    }
+}
+#endif
+
 /// `a` where mask is −1, `b` where it is 0, bit for bit (WinogradSIMD.swift's `select`).
 static inline vf select_float(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
 static inline vi select_int(vi mask, vi a, vi b) { return (a & mask) | (b & ~mask); }
@@ -245,3 +267,31 @@ void KERNEL(grad_input_transform)(
         }
     }
 }
+
+// MARK: - V[ξ]ᵀ for the weight gradient's GEMM
+
+// Compiled at 8 floats only: a 16×16 transpose by four rounds of interleaving (vpermt2ps) ran
+// 1.1–1.4× slower than this 8×8 one on a Zen 5, so winograd_backward.c runs this one for 16 too.
+#if W == 8
+
+void KERNEL(transpose_tiles)(const float *v, long row_stride, long channels, long columns, float *vt) {
+    long c0 = 0;
+    // W channels by W tiles at a time; the last group of tiles stores only the rows of real tiles.
+    for (; c0 + W <= channels; c0 += W) {
+        for (long t = 0; t < columns; t += W) {
+            vf r[W];
+            for (int k = 0; k < W; k++) r[k] = load(v + (c0 + k) * row_stride + t);
+            transpose(r);
+            if (columns - t >= W) {
+                for (int k = 0; k < W; k++) store(vt + (t + k) * channels + c0, r[k]);
+            } else {
+                for (long k = 0; k < columns - t; k++) store(vt + (t + k) * channels + c0, r[k]);
+            }
+        }
+    }
+    // Channels past the last multiple of W (none in the seed network), one value at a time.
+    for (long ch = c0; ch < channels; ch++) {
+        for (long t = 0; t < columns; t++) vt[t * channels + ch] = v[ch * row_stride + t];
+    }
+}
+#endif

@@ -187,4 +187,38 @@ struct WinogradBackwardKernelTests {
             #expect(guardsIntact(dm) && guardsIntact(gradBias), "width \(width): nothing written outside dM and gradBias")
         }
     }
+
+    @Test("V[ξ]ᵀ for the weight gradient's GEMM",
+          arguments: [(16, 288), (32, 242), (16, 400), (32, 256), (64, 144), (64, 37), (24, 37), (5, 27), (8, 9)])
+    func transposeTiles(channels c: Int, columns: Int) {
+        let ld = winogradLeadingDimension(columns: columns)
+        // V: the tiles' values, NaN in the spare columns.
+        let values = valuesWithZeros(16 * c * columns, seed: 88)
+        var v = [Float](repeating: .nan, count: 16 * c * ld)
+        for r in 0..<(16 * c) {
+            for t in 0..<columns { v[r * ld + t] = values[r * columns + t] }
+        }
+        let size = columns * c
+        func run(width: Int, xi: Int) -> [Float] {
+            var vt = guarded([Float](repeating: .nan, count: size + 3 * c))  // width 4 may write 3 rows past
+            v.withUnsafeBufferPointer { vp in
+                vt.withUnsafeMutableBufferPointer { tp in
+                    winogradTransposeTiles(
+                        vp.baseAddress! + xi * ld, rowStride: 16 * ld, channels: c, columns: columns,
+                        into: tp.baseAddress! + guardCount, width: width)
+                }
+            }
+            return vt
+        }
+        for xi in [0, 7, 15] {
+            let expected = Array(run(width: 4, xi: xi)[guardCount..<(guardCount + size)])
+            #expect(!expected.contains { $0.isNaN }, "ξ = \(xi): the Swift code copies every tile")
+            for width in kernelWidths {
+                let vt = run(width: width, xi: xi)
+                expectSameBits(Array(vt[guardCount..<(guardCount + size)]), expected, "Vt, ξ = \(xi), width \(width)")
+                #expect(vt[(guardCount + size)...].allSatisfy(\.isNaN) && guardsIntact(vt),
+                        "ξ = \(xi), width \(width): nothing written outside columns × C")
+            }
+        }
+    }
 }

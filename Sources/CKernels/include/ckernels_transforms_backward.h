@@ -1,6 +1,6 @@
 // The backward Winograd tile transforms in C (see ckernels_transforms.h): the output gradient's
-// transform dM = A dY Aᵀ, the same from a fused 2×2 max pool's gradient, and the input gradient's
-// dX += B dV Bᵀ. Each matches its Swift version in NNCore's WinogradTransforms.swift or
+// transform dM = A dY Aᵀ, the same from a fused 2×2 max pool's gradient, the input gradient's
+// dX += B dV Bᵀ, and the transpose of V for the weight gradient's GEMM. Each matches its Swift version in NNCore's WinogradTransforms.swift or
 // WinogradFusedPool.swift bit for bit, whose doc comment gives the layouts. `width` is 16
 // (AVX-512F) or 8 (AVX2) and must be one `ckernels_transforms_supported` accepts; any other width
 // does nothing. The kernels that go row of tiles by row of tiles (all but the pool's) run 8 floats
@@ -36,5 +36,12 @@ void ckernels_winograd_pool_grad_output_transform(
 void ckernels_winograd_grad_input_transform(
     long width, const float *dv, long ld, long column, long channels, long h, long w, long pad,
     long tile_rows, long tile_columns, float *image);
+
+/// vt[t·channels + c] = v[c·row_stride + t] for every channel c and tile t < `columns`: one ξ of V
+/// ([C][16][ld]) transposed into a row-major tiles × channels matrix, for the weight gradient's
+/// GEMM. Reads up to 7 columns past the last tile; writes nothing past columns·channels. Width 16
+/// runs the 8-float kernel, which was faster. `winogradTransposeTiles`.
+void ckernels_winograd_transpose_tiles(
+    long width, const float *v, long row_stride, long channels, long columns, float *vt);
 
 #endif
