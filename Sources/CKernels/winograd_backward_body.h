@@ -95,14 +95,13 @@ static inline vi select_int(vi mask, vi a, vi b) { return (a & mask) | (b & ~mas
 /// −1 where a < b, 0 elsewhere, from the sign bit of a − b (WinogradSIMD.swift's `lessMask`).
 static inline vi less_mask(vf a, vf b) { return (vi)(a - b) >> 31; }
 
-/// row[x] += the 2W values `low`, `high` for padded columns x ..< x + 2W, those in from ..< to only.
-static inline void add_row(float *row, long x, vf low, vf high, long from, long to) {
-    if (x >= from && x + 2 * W <= to) {
-        store(row + x, load(row + x) + low);
-        store(row + x + W, load(row + x + W) + high);
-    } else {
-        store_lanes(row + x, load_lanes(row + x, from - x, to - x) + low, from - x, to - x);
-        store_lanes(row + x + W, load_lanes(row + x + W, from - x - W, to - x - W) + high, from - x - W, to - x - W);
+/// row[x] += the W values of `v` for padded columns x ..< x + W, those in from ..< to only (none
+/// touched when no column is: short rows of tiles leave a whole vector out).
+static inline void add_row(float *row, long x, vf v, long from, long to) {
+    if (x >= from && x + W <= to) {
+        store(row + x, load(row + x) + v);
+    } else if (x + W > from && x < to) {
+        store_lanes(row + x, load_lanes(row + x, from - x, to - x) + v, from - x, to - x);
     }
 }
 
@@ -248,7 +247,10 @@ void KERNEL(grad_input_transform)(
                     const vf sum_low = own_low + SHIFT2(carry[i], shifted_low), sum_high = own_high + SHIFT2(shifted_low, shifted_high); \
                     carry[i] = shifted_high; \
                     const long y = y0 + (i); \
-                    if (y >= 0 && y < h) add_row(plane + y * w - pad, 2 * t, sum_low, sum_high, from, to); \
+                    if (y >= 0 && y < h) { \
+                        add_row(plane + y * w - pad, 2 * t, sum_low, from, to); \
+                        add_row(plane + y * w - pad, 2 * t + W, sum_high, from, to); \
+                    } \
                 } while (0)
                 // In the Swift code's order: s1 + s2 and s1 − s2, then s0 and s3 one after the other.
                 COLUMNS(1, s1_) COLUMNS(2, s2_)
