@@ -90,7 +90,6 @@ static inline void transpose(vf r[8]) {
 
 /// `a` where mask is −1, `b` where it is 0, bit for bit (WinogradSIMD.swift's `select`).
 static inline vf select_float(vi mask, vf a, vf b) { return (vf)(((vi)a & mask) | ((vi)b & ~mask)); }
-static inline vi select_int(vi mask, vi a, vi b) { return (a & mask) | (b & ~mask); }
 
 /// −1 where a < b, 0 elsewhere, from the sign bit of a − b (WinogradSIMD.swift's `lessMask`).
 static inline vi less_mask(vf a, vf b) { return (vi)(a - b) >> 31; }
@@ -155,7 +154,7 @@ void KERNEL(pool_grad_output_transform)(
 ) {
     const long xi = ld;
     const vf zero = 0;
-    const vi width = (vi)(int32_t)ow;
+    const vi output_width = (vi)(int32_t)ow;
     for (long o = 0; o < channels; o++) {
         const float *grad = gradient + o * count, *values = pooled + o * count;
         const int32_t *index = indices + o * count;
@@ -180,7 +179,7 @@ void KERNEL(pool_grad_output_transform)(
 #endif
             // The maximum's place in its window: x = 1 for an odd offset (OW is even), r = 1 a row down.
             const vi delta = iv - corner;
-            const vi right = 0 - (delta & 1), down = (width - 1 - delta) >> 31;  // −1 where x = 1, where r = 1
+            const vi right = 0 - (delta & 1), down = (output_width - 1 - delta) >> 31;  // −1 where x = 1, where r = 1
             const vf negative = zero - gm;
             // c_j = g · A[j][x]: x = 0 → (g, g, g, 0); x = 1 → (0, g, −g, −g).
             const vf c0 = select_float(right, zero, gm), c1 = gm, c2 = select_float(right, negative, gm),
