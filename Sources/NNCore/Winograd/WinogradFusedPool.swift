@@ -1,6 +1,7 @@
 // Winograd F(2×2, 3×3) convolution + ReLU + 2×2 max pool in one pass, forward and backward: with an
 // even output size each 2×2 output tile is one pool window, so the output transform keeps only each
 // tile's maximum and the backward pass builds dM straight from the pooled gradient.
+import CKernels
 
 /// Convolution, ReLU and a 2×2, stride-2 max pool in one pass, for a 3×3 stride-1 convolution with
 /// an even output size: each Winograd tile is one pool window, so the convolution's output is never
@@ -124,11 +125,17 @@ func winogradPoolTiles(
 
 /// The pool's side of a fused convolution + ReLU + 2×2 max pool in the backward pass: per image
 /// O·TY·TX gradients of the pooled outputs, the pooled values (for ReLU's mask) and the maxima's
-/// offsets, as `conv2dReLUMaxPool2x2Forward` wrote them.
-struct WinogradPoolGradient {
+/// offsets, as `conv2dReLUMaxPool2x2Forward` wrote them. `package` because
+/// `winogradPoolGradOutputTransform` takes one.
+package struct WinogradPoolGradient {
     let gradient: UnsafePointer<Float>
     let pooled: UnsafePointer<Float>
     let indices: UnsafePointer<Int32>
+
+    /// The pool gradient whose images start at `gradient`, `pooled` and `indices`.
+    package init(gradient: UnsafePointer<Float>, pooled: UnsafePointer<Float>, indices: UnsafePointer<Int32>) {
+        (self.gradient, self.pooled, self.indices) = (gradient, pooled, indices)
+    }
 
     /// The pool gradient of image `n`, each image holding `size` pooled values.
     func image(_ n: Int, size: Int) -> WinogradPoolGradient {
@@ -141,13 +148,29 @@ struct WinogradPoolGradient {
 /// (r, x), where it is the pooled gradient g, or zero where the pooled value is ≤ 0 (ReLU). Then
 /// A dy Aᵀ = g · A[·][r] A[·][x]ᵀ, and A's rows being (1, 0), (1, 1), (1, −1), (0, −1), every entry
 /// is ±g or 0: the values `winogradGradOutputTransform` gives on the unpooled gradient. Adds each
-/// channel's gradient sum to `gradBias`. Writes up to 3 columns past the image's last tile (see
-/// `winogradLeadingDimension`).
-func winogradPoolGradOutputTransform(
+/// channel's gradient sum to `gradBias`. `width` windows at a time: 4 runs the Swift code below, 8
+/// and 16 CKernels' AVX2 and AVX-512 kernels, which give the same values bit for bit (they sum the
+/// bias gradient in the same four lanes, then this function adds the lanes up as the Swift code
+/// does). Writes up to `width` − 1 columns past the image's last tile (see `winogradLeadingDimension`).
+package func winogradPoolGradOutputTransform(
     _ source: WinogradPoolGradient, geometry g: Conv2dGeometry, tiles: WinogradTiles,
-    into dm: UnsafeMutablePointer<Float>, ld: Int, column: Int, gradBias: UnsafeMutablePointer<Float>
+    into dm: UnsafeMutablePointer<Float>, ld: Int, column: Int, gradBias: UnsafeMutablePointer<Float>,
+    width vectorWidth: Int = WinogradKernels.width
 ) {
     let (ow, count) = (g.outputWidth, tiles.count)
+    if vectorWidth != 4 {
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: count) { table in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * g.outChannels) { sumScratch in
+            let (corners, sums) = (table.baseAddress!, sumScratch.baseAddress!)
+            winogradTileCorners(tiles, outputWidth: ow, into: corners, count: count)
+            ckernels_winograd_pool_grad_output_transform(
+                vectorWidth, source.gradient, source.pooled, source.indices, corners, g.outChannels, count, ow, dm, ld,
+                column, sums)
+            for o in 0..<g.outChannels { gradBias[o] += load4(sums + 4 * o).sum() }
+        }
+        }
+        return
+    }
     let xi = ld
     let width = Int32(ow)
     // Each window's top-left offset in the OH×OW plane, the same for every channel.

@@ -10,6 +10,7 @@
 //
 // `WinogradTiles`, `winogradLeadingDimension` and `winogradTransposeTiles` are `package`, as the
 // transforms are: Tests/NNCoreTests/WinogradTests.swift calls them one by one.
+import CKernels
 
 /// Tile counts of a Winograd F(2×2, 3×3) convolution: ⌈OH/2⌉ × ⌈OW/2⌉ tiles per image.
 package struct WinogradTiles {
@@ -125,17 +126,25 @@ func forEachPaddedPlane(
 
 /// Writes V[·][ξ]ᵀ, the `columns` tiles of one ξ of V ([C][16][ld], `v` pointing at channel 0's row
 /// ξ, channel rows `rowStride` floats apart) as a row-major tiles × C matrix into `vt`, whose
-/// rows are C floats. Four tiles and four channels at a time (a 4×4 transpose in registers); the
-/// last group of tiles writes up to 3 rows past `columns`, so `vt` holds (`columns` + 3)·C floats.
-/// Channels past the last multiple of 4 are copied one value at a time.
+/// rows are C floats. `width` (4, 8 or 16) tiles and channels at a time: 4 runs the Swift code
+/// below (a 4×4 transpose in registers), 8 and 16 CKernels' AVX2 and AVX-512 kernels; the values
+/// are copies either way. With width 4 the last group of tiles writes up to 3 rows past `columns`,
+/// so `vt` holds (`columns` + 3)·C floats (the kernels write none); reads up to `width` − 1
+/// columns past the last tile. Channels past the last multiple of the width are copied one value
+/// at a time.
 ///
 /// With it the weight gradient's dU[ξ] += dM[ξ] · V[ξ]ᵀ runs as a plain (nn) GEMM on an L1-sized
 /// operand: as a `transB` GEMM, OpenBLAS 0.3.21 takes its packed path for the network's conv2,
 /// conv4 and conv5 (its small-matrix kernel takes column-major `tn` only while O·C ≤ 1,200), which
 /// ran 1.3–1.4× slower than `nn` on those shapes.
 package func winogradTransposeTiles(
-    _ v: UnsafePointer<Float>, rowStride: Int, channels c: Int, columns: Int, into vt: UnsafeMutablePointer<Float>
+    _ v: UnsafePointer<Float>, rowStride: Int, channels c: Int, columns: Int, into vt: UnsafeMutablePointer<Float>,
+    width vectorWidth: Int = WinogradKernels.width
 ) {
+    if vectorWidth != 4 {
+        ckernels_winograd_transpose_tiles(vectorWidth, v, rowStride, c, columns, vt)
+        return
+    }
     var c0 = 0
     while c0 + 4 <= c {
         let r0 = v + c0 * rowStride, r1 = r0 + rowStride, r2 = r1 + rowStride, r3 = r2 + rowStride

@@ -7,6 +7,7 @@
 // The transforms are `package` so that Tests/NNCoreTests/WinogradTests.swift can compare each with
 // its textbook version (NNTestSupport/NaiveWinograd.swift); `winogradWeightTransform` is reached
 // through the public `winogradTransformWeight`.
+import CKernels
 
 // MARK: - Weights
 
@@ -231,12 +232,18 @@ package func winogradOutputTransform(
 }
 
 /// dM[ξ][o][column + t] = (A dy Aᵀ)[ξ] for every 2×2 tile dy of one image's output gradient
-/// (zero past the output). Writes up to 3 columns past the image's last tile (see
-/// `winogradLeadingDimension`).
+/// (O×OH×OW, zero past the output), `width` tiles at a time: 4 runs the Swift code below, 8 and 16
+/// CKernels' AVX2 and AVX-512 kernels, which give the same values bit for bit. Writes up to
+/// `width` − 1 columns past the image's last tile (see `winogradLeadingDimension`).
 package func winogradGradOutputTransform(
     _ gradOutput: UnsafePointer<Float>, geometry g: Conv2dGeometry, tiles: WinogradTiles,
-    into dm: UnsafeMutablePointer<Float>, ld: Int, column: Int
+    into dm: UnsafeMutablePointer<Float>, ld: Int, column: Int, width vectorWidth: Int = WinogradKernels.width
 ) {
+    if vectorWidth != 4 {
+        ckernels_winograd_grad_output_transform(
+            vectorWidth, gradOutput, g.outChannels, g.outputHeight, g.outputWidth, tiles.rows, tiles.columns, dm, ld, column)
+        return
+    }
     let (oh, ow, tx) = (g.outputHeight, g.outputWidth, tiles.columns)
     let xi = ld
     let rows = 2 * tiles.rows, width = 2 * tx  // output rows and columns the tiles cover
@@ -262,13 +269,21 @@ package func winogradGradOutputTransform(
     }
 }
 
-/// gradInput += B dV Bᵀ for every tile of one image (the adjoint of `winogradInputTransform`):
-/// overlapping tiles add up, values that fall on the padding are dropped. Reads up to 3 columns past
-/// the image's last tile (see `winogradLeadingDimension`).
+/// gradInput += B dV Bᵀ for every tile of one image (C×H×W; the adjoint of `winogradInputTransform`):
+/// overlapping tiles add up, values that fall on the padding are dropped. `width` tiles at a time:
+/// 4 runs the Swift code below, 8 and 16 CKernels' AVX2 and AVX-512 kernels, which give the same
+/// values bit for bit. Reads up to `width` columns past the image's last tile (see
+/// `winogradLeadingDimension`).
 package func winogradGradInputTransform(
     _ dv: UnsafePointer<Float>, ld: Int, column: Int, geometry g: Conv2dGeometry, tiles: WinogradTiles,
-    addingTo image: UnsafeMutablePointer<Float>
+    addingTo image: UnsafeMutablePointer<Float>, width vectorWidth: Int = WinogradKernels.width
 ) {
+    if vectorWidth != 4 {
+        ckernels_winograd_grad_input_transform(
+            vectorWidth, dv, ld, column, g.inChannels, g.inputHeight, g.inputWidth, g.padding, tiles.rows,
+            tiles.columns, image)
+        return
+    }
     let (h, w, pad, tx) = (g.inputHeight, g.inputWidth, g.padding, tiles.columns)
     let xi = ld
     let width = 2 * tx + 2  // padded input columns the tiles of one row cover
