@@ -14,3 +14,4 @@
 int ckernels_transforms_supported(int width);
 
 #endif
+#include "ckernels_transforms_forward.h"

@@ -1,0 +1,114 @@
+// The body of the forward transforms at W floats a vector (see winograd_forward.c, which includes
+// this once per instruction set with W, the vector types and the partial stores defined). Each
+// function mirrors its Swift SIMD4 counterpart in WinogradTransforms.swift / WinogradFusedPool.swift:
+// the same additions in the same order (no contraction into FMAs), W tiles where Swift does 4.
+
+/// Columns (d B) of input row 2·ty + i for tiles t..<t + W: (e0 − e1, o0 + e1, e1 − o0, o0 − o1),
+/// e and o the even and odd input columns from 2t (0) and from 2t + 2 (1).
+static inline void NAME(input_columns)(const float *row, long t, VF c[4]) {
+    const float *p = row + 2 * t;
+    VF a0 = LOAD(p), a1 = LOAD(p + W), b0 = LOAD(p + 2), b1 = LOAD(p + 2 + W);
+    VF e0 = EVEN(a0, a1), o0 = ODD(a0, a1), e1 = EVEN(b0, b1), o1 = ODD(b0, b1);
+    c[0] = e0 - e1; c[1] = o0 + e1; c[2] = e1 - o0; c[3] = o0 - o1;
+}
+
+/// V = Bᵀ d B for one padded plane (see ckernels_winograd_input_plane).
+static void NAME(input_plane)(const float *const *rows, long tile_rows, long tx, float *v, long ld) {
+    for (long ty = 0; ty < tile_rows; ty++) {
+        float *out = v + ty * tx;
+        for (long t = 0; t < tx; t += W) {
+            // Rows (Bᵀ ·): V[4k + j] = (r0 − r2, r1 + r2, r2 − r1, r1 − r3)[k] of column j, in the
+            // Swift code's order, which keeps at most three rows' columns live.
+            VF r0[4], r1[4], r2[4], r3[4];
+            NAME(input_columns)(rows[2 * ty + 1], t, r1);
+            NAME(input_columns)(rows[2 * ty + 2], t, r2);
+            for (int j = 0; j < 4; j++) STORE(out + (4 + j) * ld + t, r1[j] + r2[j]);
+            for (int j = 0; j < 4; j++) STORE(out + (8 + j) * ld + t, r2[j] - r1[j]);
+            NAME(input_columns)(rows[2 * ty], t, r0);
+            for (int j = 0; j < 4; j++) STORE(out + j * ld + t, r0[j] - r2[j]);
+            NAME(input_columns)(rows[2 * ty + 3], t, r3);
+            for (int j = 0; j < 4; j++) STORE(out + (12 + j) * ld + t, r1[j] - r3[j]);
+        }
+    }
+}
+
+/// ReLU from the sign bit, as Swift's relu4: v where the sign bit is clear, +0 where it is set.
+static inline VF NAME(relu)(VF v) {
+    VI bits = (VI)v;
+    return (VF)(bits & ~(bits >> 31));
+}
+
+/// Y = Aᵀ M A + bias for one image (see ckernels_winograd_output_image).
+static void NAME(output_image)(
+    const float *m, long ld, long out_channels, long oh, long ow, long tile_rows, long tx,
+    const float *bias, int relu, float *image, float *pool_output, int32_t *pool_indices,
+    const int32_t *corners, float *scratch
+) {
+    const long count = tile_rows * tx, span = count + 16;
+    float *y00 = scratch, *y01 = scratch + span, *y10 = scratch + 2 * span, *y11 = scratch + 3 * span;
+    const VI step_right = (VI)(int32_t)1, step_down = (VI)(int32_t)ow, step_both = (VI)(int32_t)(ow + 1);
+    for (long o = 0; o < out_channels; o++) {
+        const float *src = m + o * 16 * ld;
+        const VF b = (VF)bias[o];
+        for (long t = 0; t < count; t += W) {
+            VF r[4][4];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) r[i][j] = LOAD(src + (4 * i + j) * ld + t);
+            // Aᵀ m: a = m0 + m1 + m2, b = m1 − m2 − m3 (rows); then · A: (x0 + x1 + x2, x1 − x2 − x3).
+            VF a[4], d[4];
+            for (int j = 0; j < 4; j++) {
+                a[j] = r[0][j] + r[1][j] + r[2][j];
+                d[j] = r[1][j] - r[2][j] - r[3][j];
+            }
+            VF v00 = a[0] + a[1] + a[2], v01 = a[1] - a[2] - a[3];
+            VF v10 = d[0] + d[1] + d[2], v11 = d[1] - d[2] - d[3];
+            if (!pool_output) {
+                STORE(y00 + t, v00); STORE(y01 + t, v01); STORE(y10 + t, v10); STORE(y11 + t, v11);
+                continue;
+            }
+            // The fused pool (winogradPoolTiles): max of the four outputs plus bias (ReLU, or + 0,
+            // which turns −0 into +0), first maximum winning; a lane takes a candidate where
+            // best − candidate is negative (its sign bit).
+            v00 = v00 + b; v01 = v01 + b; v10 = v10 + b; v11 = v11 + b;
+            if (relu) {
+                v00 = NAME(relu)(v00); v01 = NAME(relu)(v01); v10 = NAME(relu)(v10); v11 = NAME(relu)(v11);
+            } else {
+                v00 = v00 + 0.0f; v01 = v01 + 0.0f; v10 = v10 + 0.0f; v11 = v11 + 0.0f;
+            }
+            const VI first = LOADI(corners + t);
+            VF best = v00;
+            VI index = first, better;
+            better = (VI)(best - v01) >> 31;
+            best = (VF)(((VI)v01 & better) | ((VI)best & ~better)); index = ((first + step_right) & better) | (index & ~better);
+            better = (VI)(best - v10) >> 31;
+            best = (VF)(((VI)v10 & better) | ((VI)best & ~better)); index = ((first + step_down) & better) | (index & ~better);
+            better = (VI)(best - v11) >> 31;
+            best = (VF)(((VI)v11 & better) | ((VI)best & ~better)); index = ((first + step_both) & better) | (index & ~better);
+            const long n = count - t < W ? count - t : W;
+            STORE_N(pool_output + o * count + t, best, n);
+            STORE_NI(pool_indices + o * count + t, index, n);
+        }
+        if (pool_output || !image) continue;
+        // Interleave the tiles' 2×2 blocks into the image, adding the bias (and ReLU): W tiles of a
+        // row of tiles make 2W outputs, the last group of a row stores only those inside it.
+        float *plane = image + o * oh * ow;
+        for (long ty = 0; ty < tile_rows; ty++) {
+            for (int rr = 0; rr < 2 && 2 * ty + rr < oh; rr++) {
+                float *dst = plane + (2 * ty + rr) * ow;
+                const float *left = (rr == 0 ? y00 : y10) + ty * tx, *right = (rr == 0 ? y01 : y11) + ty * tx;
+                for (long x = 0; x < tx; x += W) {
+                    VF l = LOAD(left + x) + b, r = LOAD(right + x) + b;
+                    if (relu) { l = NAME(relu)(l); r = NAME(relu)(r); }
+                    const long n = ow - 2 * x;  // outputs left in the row
+                    if (n >= 2 * W) {
+                        STORE(dst + 2 * x, INTERLEAVE_LOW(l, r));
+                        STORE(dst + 2 * x + W, INTERLEAVE_HIGH(l, r));
+                    } else {
+                        STORE_N(dst + 2 * x, INTERLEAVE_LOW(l, r), n < W ? n : W);
+                        if (n > W) STORE_N(dst + 2 * x + W, INTERLEAVE_HIGH(l, r), n - W);
+                    }
+                }
+            }
+        }
+    }
+}
