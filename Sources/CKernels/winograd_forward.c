@@ -44,6 +44,8 @@ static inline void store_ni8(int32_t *p, i8 v, long n) { _mm256_maskstore_epi32(
 #define ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
 #define INTERLEAVE_LOW(a, b) __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11)
 #define INTERLEAVE_HIGH(a, b) __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15)
+#define PERMUTE(v, index) ((f8)_mm256_permutevar8x32_ps((__m256)(v), (__m256i)(index)))
+#define MASKED_LOAD(p, mask) ((f8)_mm256_maskload_ps((p), (__m256i)(mask)))
 #include "winograd_forward_body.h"
 #undef W
 #undef VF
@@ -58,6 +60,8 @@ static inline void store_ni8(int32_t *p, i8 v, long n) { _mm256_maskstore_epi32(
 #undef ODD
 #undef INTERLEAVE_LOW
 #undef INTERLEAVE_HIGH
+#undef PERMUTE
+#undef MASKED_LOAD
 
 #pragma clang attribute pop
 
@@ -84,6 +88,8 @@ static inline void store_ni16(int32_t *p, i16 v, long n) { _mm512_mask_storeu_ep
     __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)
 #define INTERLEAVE_HIGH(a, b) \
     __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)
+#define PERMUTE(v, index) ((f16)_mm512_permutexvar_ps((__m512i)(index), (__m512)(v)))
+#define MASKED_LOAD(p, mask) ((f16)_mm512_maskz_loadu_ps(_mm512_test_epi32_mask((__m512i)(mask), (__m512i)(mask)), (p)))
 #include "winograd_forward_body.h"
 
 #pragma clang attribute pop
@@ -102,16 +108,48 @@ static int supported(int width) {
 
 #endif
 
-void ckernels_winograd_input_plane(
-    const float *const *rows, long tile_rows, long tile_columns, float *v, long ld, int width
+long ckernels_winograd_input_scratch_floats(long tile_rows, long tile_columns) {
+    return 2 * (2 * tile_rows + 2) * (2 * tile_columns + 48);
+}
+
+void ckernels_winograd_input_image(
+    const float *image, long channels, long h, long w, long pad, long tile_rows, long tile_columns,
+    float *v, long ld, float *scratch, const float **row_scratch, int width
 ) {
 #if defined(__x86_64__)
     if ((width != 8 && width != 16) || !supported(width)) return;
-    // Rows of at most 8 tiles go 8 at a time at either width: 16 would do up to twice the work.
-    if (width == 16 && tile_columns > 8) input_plane_avx512(rows, tile_rows, tile_columns, v, ld);
-    else input_plane_avx2(rows, tile_rows, tile_columns, v, ld);
+    const long tx = tile_columns;
+    // The code for the row length, and how many floats of each padded row it reads. Rows of at
+    // most W/2 tiles go two rows of tiles a vector, longer ones W tiles of a row at a time; width
+    // 16 runs the 8-float code on rows of at most 4 tiles.
+    void (*plane)(const float *const *, long, long, float *, long);
+    void (*pad_rows)(const float *, long, long, long, long, long, long, long, float *, const float **);
+    long readable, lanes;
+    if (tx <= 4) {
+        plane = input_plane_pairs_avx2; pad_rows = padded_rows_avx2; lanes = 8; readable = 8 + 2;
+    } else if (width == 16 && tx <= 8) {
+        plane = input_plane_pairs_avx512; pad_rows = padded_rows_avx512; lanes = 16; readable = 16 + 2;
+    } else if (width == 8) {
+        plane = input_plane_avx2; pad_rows = padded_rows_avx2; lanes = 8; readable = 2 * ((tx - 1) / 8 * 8) + 16 + 2;
+    } else {
+        plane = input_plane_avx512; pad_rows = padded_rows_avx512; lanes = 16;
+        readable = 2 * ((tx - 1) / 16 * 16) + 32 + 2;
+    }
+    const long rows = 2 * tile_rows + 2, width_padded = 2 * tx + 2;
+    const long stride = (readable + lanes - 1) / lanes * lanes;  // a copied row, whole vectors
+    // Two sets of rows, for even and odd channels: channel c + 1's are copied before channel c is
+    // transformed, so that the copies have reached the cache before loads straddle two of them.
+    #define PREPARE(c) pad_rows(image + (c) * h * w, h, w, pad, width_padded, readable, stride, rows, \
+                                scratch + ((c) & 1) * rows * stride, row_scratch + ((c) & 1) * rows)
+    PREPARE(0);
+    for (long c = 0; c < channels; c++) {
+        if (c + 1 < channels) PREPARE(c + 1);
+        plane(row_scratch + (c & 1) * rows, tile_rows, tx, v + c * 16 * ld, ld);
+    }
+    #undef PREPARE
 #else
-    (void)rows; (void)tile_rows; (void)tile_columns; (void)v; (void)ld; (void)width;
+    (void)image; (void)channels; (void)h; (void)w; (void)pad; (void)tile_rows; (void)tile_columns;
+    (void)v; (void)ld; (void)scratch; (void)row_scratch; (void)width;
 #endif
 }
 
@@ -122,7 +160,9 @@ void ckernels_winograd_output_image(
 ) {
 #if defined(__x86_64__)
     if ((width != 8 && width != 16) || !supported(width)) return;
-    if (width == 16)
+    // Rows of at most 8 tiles go 8 at a time at either width: the interleave works one row of
+    // tiles at a time, and at 16 did twice the shuffles (measured slower on conv3-conv5).
+    if (width == 16 && tile_columns > 8)
         output_image_avx512(m, ld, out_channels, output_height, output_width, tile_rows, tile_columns, bias,
                             relu, image, pool_output, pool_indices, corners, scratch);
     else

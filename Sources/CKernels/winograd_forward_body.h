@@ -3,6 +3,37 @@
 // function mirrors its Swift SIMD4 counterpart in WinogradTransforms.swift / WinogradFusedPool.swift:
 // the same additions in the same order (no contraction into FMAs), W tiles where Swift does 4.
 
+/// Points `rows[r]`, r < `count`, at padded row r of `plane` (plane row r − pad, shifted right by
+/// `pad`), of which `readable` floats may be read: the first `width` are the padded row's (zero
+/// outside the plane), the rest zero. A row read in place (no padding, and `readable` floats from
+/// its start still inside the plane) is used where it lies; any other is copied into `copies`
+/// (`count` rows of `stride` ≥ `readable` rounded up to W floats), W floats at a time with masked
+/// loads, which read nothing outside the plane's row.
+static void NAME(padded_rows)(
+    const float *plane, long h, long w, long pad, long width, long readable, long stride, long count,
+    float *copies, const float **rows
+) {
+    VI iota;
+    for (int k = 0; k < W; k++) iota[k] = k;
+    const long n = w < width - pad ? w : width - pad;  // plane columns a padded row holds
+    for (long r = 0; r < count; r++) {
+        const long y = r - pad;
+        if (pad == 0 && width <= w && y >= 0 && y * w + readable <= h * w) {
+            rows[r] = plane + y * w;
+            continue;
+        }
+        float *copy = copies + r * stride;
+        const float *source = plane + y * w - pad;  // padded column x is source[x]
+        for (long x = 0; x < readable; x += W) {
+            // Lanes whose plane column x + k − pad lies in 0 ..< n (none outside the plane's rows).
+            const VI column = iota + (VI)(int32_t)(x - pad);
+            const VI inside = (column >= (VI)0) & (column < (VI)(int32_t)n) & (VI)(int32_t)(y >= 0 && y < h ? -1 : 0);
+            STORE(copy + x, MASKED_LOAD(source + x, inside));
+        }
+        rows[r] = copy;
+    }
+}
+
 /// Columns (d B) of input row 2·ty + i for tiles t..<t + W: (e0 − e1, o0 + e1, e1 − o0, o0 − o1),
 /// e and o the even and odd input columns from 2t (0) and from 2t + 2 (1).
 static inline void NAME(input_columns)(const float *row, long t, VF c[4]) {
@@ -12,7 +43,8 @@ static inline void NAME(input_columns)(const float *row, long t, VF c[4]) {
     c[0] = e0 - e1; c[1] = o0 + e1; c[2] = e1 - o0; c[3] = o0 - o1;
 }
 
-/// V = Bᵀ d B for one padded plane (see ckernels_winograd_input_plane).
+/// V = Bᵀ d B for one padded plane, W tiles of a row at a time (see ckernels_winograd_input_image).
+/// Reads 2·t + 2W + 2 floats of each row, t the last group's first tile.
 static void NAME(input_plane)(const float *const *rows, long tile_rows, long tx, float *v, long ld) {
     for (long ty = 0; ty < tile_rows; ty++) {
         float *out = v + ty * tx;
@@ -29,6 +61,35 @@ static void NAME(input_plane)(const float *const *rows, long tile_rows, long tx,
             NAME(input_columns)(rows[2 * ty + 3], t, r3);
             for (int j = 0; j < 4; j++) STORE(out + (12 + j) * ld + t, r1[j] - r3[j]);
         }
+    }
+}
+
+/// V = Bᵀ d B for one padded plane whose rows hold at most W/2 tiles: two rows of tiles a vector
+/// (lanes 0..<W/2 row ty, the rest row ty + 1), moved together by `compact` (tile x of row ty + 1
+/// to lane tx + x) so that one store writes both rows' tiles; the lanes past them fall on the rows
+/// after, written later, or on the spare columns. Reads W + 2 floats of each row.
+static void NAME(input_plane_pairs)(const float *const *rows, long tile_rows, long tx, float *v, long ld) {
+    VI compact;
+    for (int k = 0; k < W; k++) compact[k] = k < tx ? k : (k < 2 * tx ? k - tx + W / 2 : 0);
+    for (long ty = 0; ty < tile_rows; ty += 2) {
+        const float *const *lo = rows + 2 * ty, *const *hi = ty + 1 < tile_rows ? rows + 2 * ty + 2 : lo;
+        float *out = v + ty * tx;
+        VF r0[4], r1[4], r2[4], r3[4];
+        // As NAME(input_columns), with lanes 0..<W/2 from row lo[i] and the rest from hi[i].
+#define PAIR_COLUMNS(i, c) do { \
+            VF a0 = LOAD(lo[i]), a1 = LOAD(hi[i]), b0 = LOAD(lo[i] + 2), b1 = LOAD(hi[i] + 2); \
+            VF e0 = EVEN(a0, a1), o0 = ODD(a0, a1), e1 = EVEN(b0, b1), o1 = ODD(b0, b1); \
+            c[0] = e0 - e1; c[1] = o0 + e1; c[2] = e1 - o0; c[3] = o0 - o1; \
+        } while (0)
+        PAIR_COLUMNS(1, r1);
+        PAIR_COLUMNS(2, r2);
+        for (int j = 0; j < 4; j++) STORE(out + (4 + j) * ld, PERMUTE(r1[j] + r2[j], compact));
+        for (int j = 0; j < 4; j++) STORE(out + (8 + j) * ld, PERMUTE(r2[j] - r1[j], compact));
+        PAIR_COLUMNS(0, r0);
+        for (int j = 0; j < 4; j++) STORE(out + j * ld, PERMUTE(r0[j] - r2[j], compact));
+        PAIR_COLUMNS(3, r3);
+        for (int j = 0; j < 4; j++) STORE(out + (12 + j) * ld, PERMUTE(r1[j] - r3[j], compact));
+#undef PAIR_COLUMNS
     }
 }
 
@@ -90,8 +151,12 @@ static void NAME(output_image)(
         }
         if (pool_output || !image) continue;
         // Interleave the tiles' 2×2 blocks into the image, adding the bias (and ReLU): W tiles of a
-        // row of tiles make 2W outputs, the last group of a row stores only those inside it.
+        // row of tiles make 2W outputs. The last group of a row stores whole vectors too where they
+        // end inside the image: what lands past the row falls on rows and planes written later.
+        // Only groups that would reach past the image store just the outputs inside their row
+        // (masked stores cost more).
         float *plane = image + o * oh * ow;
+        const float *image_end = image + out_channels * oh * ow;
         for (long ty = 0; ty < tile_rows; ty++) {
             for (int rr = 0; rr < 2 && 2 * ty + rr < oh; rr++) {
                 float *dst = plane + (2 * ty + rr) * ow;
@@ -100,7 +165,7 @@ static void NAME(output_image)(
                     VF l = LOAD(left + x) + b, r = LOAD(right + x) + b;
                     if (relu) { l = NAME(relu)(l); r = NAME(relu)(r); }
                     const long n = ow - 2 * x;  // outputs left in the row
-                    if (n >= 2 * W) {
+                    if (n >= 2 * W || dst + 2 * x + 2 * W <= image_end) {
                         STORE(dst + 2 * x, INTERLEAVE_LOW(l, r));
                         STORE(dst + 2 * x + W, INTERLEAVE_HIGH(l, r));
                     } else {

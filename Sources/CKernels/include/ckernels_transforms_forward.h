@@ -6,14 +6,18 @@
 
 #include <stdint.h>
 
-/// V = Bᵀ d B for every tile of one padded input plane (one channel of one image), `width` (8 or
-/// 16) tiles at a time. `rows[r]`, r < 2·`tile_rows` + 2, points at padded row r, of which
-/// 2·`tile_columns` + 2 floats plus 32 of slack may be read. Tile t = ty·`tile_columns` + tx goes to
-/// `v`[ξ·`ld` + t] for ξ = 0..<16; each row of tiles may write up to `width` − 1 columns past its
-/// last tile (onto the next row's, or the spare columns). Matches the Swift SIMD4 code bit for bit.
-/// A width the CPU does not run (see ckernels_transforms_supported) does nothing.
-void ckernels_winograd_input_plane(
-    const float *const *rows, long tile_rows, long tile_columns, float *v, long ld, int width);
+/// V = Bᵀ d B for every 4×4 input tile of one CHW image (`channels`×`h`×`w`, zero outside it and
+/// `pad` columns and rows of zeros around it), `width` (8 or 16) tiles at a time. Tile
+/// t = ty·`tile_columns` + tx of channel c goes to `v`[(16·c + ξ)·`ld` + t], ξ = 0..<16; may write
+/// up to 15 columns past the image's last tile (onto later images' tiles or the spare columns).
+/// `scratch`: `ckernels_winograd_input_scratch_floats` floats; `row_scratch`: 2·(2·`tile_rows` + 2)
+/// pointers. Matches the Swift SIMD4 code bit for bit. A width the CPU does not run does nothing.
+void ckernels_winograd_input_image(
+    const float *image, long channels, long h, long w, long pad, long tile_rows, long tile_columns,
+    float *v, long ld, float *scratch, const float **row_scratch, int width);
+
+/// Floats of scratch `ckernels_winograd_input_image` needs for an image of these tiles.
+long ckernels_winograd_input_scratch_floats(long tile_rows, long tile_columns);
 
 /// Y = Aᵀ M A + bias (ReLU when `relu` ≠ 0) for every tile of one image, `width` (8 or 16) tiles at
 /// a time. `m` points at channel 0's row ξ = 0 of the image's first tile; channel o's row ξ is at

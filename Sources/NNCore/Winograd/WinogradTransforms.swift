@@ -123,7 +123,7 @@ package func winogradWeightGradient(
 
 /// V[ξ][c][column + t] = (Bᵀ d B)[ξ] for every 4×4 input tile d of one CHW image (zero outside it).
 /// `width` floats a vector (`WinogradKernels.width`): 4 runs this Swift code, 8 and 16 CKernels'
-/// `ckernels_winograd_input_plane`, which gives the same values bit for bit. Writes up to
+/// `ckernels_winograd_input_image`, which gives the same values bit for bit. Writes up to
 /// `width` − 1 columns past the image's last tile (see `winogradLeadingDimension`).
 package func winogradInputTransform(
     _ image: UnsafePointer<Float>, geometry g: Conv2dGeometry, tiles: WinogradTiles,
@@ -133,10 +133,13 @@ package func winogradInputTransform(
     let xi = ld  // distance between two ξ rows of one channel
     let rows = 2 * tiles.rows + 2  // padded input rows the tiles read: −pad ..< 2·TY + 2 − pad
     let width = 2 * tx + 2  // padded input columns they read
-    if vectorWidth != 4 {
-        forEachPaddedPlane(image, count: g.inChannels, h: h, w: w, pad: pad, width: width, rows: rows) { c, row in
-            let pointers = UnsafeRawPointer(row).assumingMemoryBound(to: UnsafePointer<Float>?.self)
-            ckernels_winograd_input_plane(pointers, tiles.rows, tx, v + c * 16 * ld + column, ld, Int32(vectorWidth))
+    if vectorWidth != 4 {  // the C kernel lays out its padded rows itself
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 2 * rows) { rowScratch in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: ckernels_winograd_input_scratch_floats(tiles.rows, tx)) { scratch in
+            ckernels_winograd_input_image(
+                image, g.inChannels, h, w, pad, tiles.rows, tx, v + column, ld, scratch.baseAddress,
+                rowScratch.baseAddress, Int32(vectorWidth))
+        }
         }
         return
     }
