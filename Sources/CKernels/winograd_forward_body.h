@@ -5,7 +5,7 @@
 
 /// Points `rows[r]`, r < `count`, at padded row r of `plane` (plane row r − pad, shifted right by
 /// `pad`), of which `readable` floats may be read: the first `width` are the padded row's (zero
-/// outside the plane), the rest zero. A row read in place (no padding, and `readable` floats from
+/// outside the plane), the rest only feed lanes past the last tile. A row read in place (no padding, and `readable` floats from
 /// its start still inside the plane) is used where it lies; any other is copied into `copies`
 /// (`count` rows of `stride` ≥ `readable` rounded up to W floats), W floats at a time with masked
 /// loads, which read nothing outside the plane's row.
@@ -23,75 +23,114 @@ static void NAME(padded_rows)(
             continue;
         }
         float *copy = copies + r * stride;
-        const float *source = plane + y * w - pad;  // padded column x is source[x]
+        // Padded column x is source[x]; a row outside the plane loads nothing (all lanes masked).
+        const float *source = y >= 0 && y < h ? plane + y * w - pad : plane;
         for (long x = 0; x < readable; x += W) {
             // Lanes whose plane column x + k − pad lies in 0 ..< n (none outside the plane's rows).
             const VI column = iota + (VI)(int32_t)(x - pad);
             const VI inside = (column >= (VI)0) & (column < (VI)(int32_t)n) & (VI)(int32_t)(y >= 0 && y < h ? -1 : 0);
-            STORE(copy + x, MASKED_LOAD(source + x, inside));
+            STORE(copy + x, LOAD_INSIDE(source + x, TO_MASK(inside)));
         }
         rows[r] = copy;
     }
 }
 
-/// Columns (d B) of input row 2·ty + i for tiles t..<t + W: (e0 − e1, o0 + e1, e1 − o0, o0 − o1),
-/// e and o the even and odd input columns from 2t (0) and from 2t + 2 (1).
-static inline void NAME(input_columns)(const float *row, long t, VF c[4]) {
-    const float *p = row + 2 * t;
-    VF a0 = LOAD(p), a1 = LOAD(p + W), b0 = LOAD(p + 2), b1 = LOAD(p + 2 + W);
+/// The input rows a row of tiles reads, padded: row i (0..<4) of tile row ty is plane row
+/// 2·ty + i − pad, whose padded column x is `source[i][x]`; `valid[i]` says whether it lies inside
+/// the plane (otherwise it is zero, and `source[i]` any readable address).
+struct NAME(tile_rows) { const float *source[4]; int valid[4]; };
+
+static inline struct NAME(tile_rows) NAME(rows_of)(const float *plane, long h, long w, long pad, long ty) {
+    struct NAME(tile_rows) rows;
+    for (int i = 0; i < 4; i++) {
+        const long y = 2 * ty + i - pad;
+        rows.valid[i] = y >= 0 && y < h;
+        rows.source[i] = rows.valid[i] ? plane + y * w - pad : plane;
+    }
+    return rows;
+}
+
+/// The lanes of a load of W padded columns from column x0 that fall inside the plane's row
+/// (0 ≤ x0 + k − pad < w); the others load as zero, which is the padding.
+static inline MASK NAME(columns_inside)(long x0, long w, long pad) {
+    VI iota;
+    for (int k = 0; k < W; k++) iota[k] = k;
+    const VI column = iota + (VI)(int32_t)(x0 - pad);
+    return TO_MASK((column >= (VI)0) & (column < (VI)(int32_t)w));
+}
+
+/// Columns (d B) of one input row for W tiles: (e0 − e1, o0 + e1, e1 − o0, o0 − o1), e and o the
+/// even and odd input columns of the loads a (from the tiles' first column) and b (2 further on);
+/// a0, b0 hold the first W columns, a1, b1 the next W.
+static inline void NAME(input_columns)(VF a0, VF a1, VF b0, VF b1, VF c[4]) {
     VF e0 = EVEN(a0, a1), o0 = ODD(a0, a1), e1 = EVEN(b0, b1), o1 = ODD(b0, b1);
     c[0] = e0 - e1; c[1] = o0 + e1; c[2] = e1 - o0; c[3] = o0 - o1;
 }
 
-/// V = Bᵀ d B for one padded plane, W tiles of a row at a time (see ckernels_winograd_input_image).
-/// Reads 2·t + 2W + 2 floats of each row, t the last group's first tile.
+/// Rows (Bᵀ ·) of W tiles' columns r0..r3 into V at `out` (rows ld apart), tiles in the order
+/// `ORDER` puts them: V[4k + j] = (r0 − r2, r1 + r2, r2 − r1, r1 − r3)[k] of column j, in the
+/// Swift code's order, which keeps at most three rows' columns live. `load(i, c)` makes row i's
+/// columns.
+#define INPUT_ROWS(out, ld, load, ORDER) do { \
+        VF r0[4], r1[4], r2[4], r3[4]; \
+        load(1, r1); load(2, r2); \
+        for (int j = 0; j < 4; j++) STORE((out) + (4 + j) * (ld), ORDER(r1[j] + r2[j])); \
+        for (int j = 0; j < 4; j++) STORE((out) + (8 + j) * (ld), ORDER(r2[j] - r1[j])); \
+        load(0, r0); \
+        for (int j = 0; j < 4; j++) STORE((out) + j * (ld), ORDER(r0[j] - r2[j])); \
+        load(3, r3); \
+        for (int j = 0; j < 4; j++) STORE((out) + (12 + j) * (ld), ORDER(r1[j] - r3[j])); \
+    } while (0)
+#define AS_IS(v) (v)
+
+/// V = Bᵀ d B for one plane laid out by NAME(padded_rows), W tiles of a row at a time (see
+/// ckernels_winograd_input_image). Reads 2·t + 2W + 2 floats of each row, t the last group's first
+/// tile.
 static void NAME(input_plane)(const float *const *rows, long tile_rows, long tx, float *v, long ld) {
     for (long ty = 0; ty < tile_rows; ty++) {
-        float *out = v + ty * tx;
         for (long t = 0; t < tx; t += W) {
-            // Rows (Bᵀ ·): V[4k + j] = (r0 − r2, r1 + r2, r2 − r1, r1 − r3)[k] of column j, in the
-            // Swift code's order, which keeps at most three rows' columns live.
-            VF r0[4], r1[4], r2[4], r3[4];
-            NAME(input_columns)(rows[2 * ty + 1], t, r1);
-            NAME(input_columns)(rows[2 * ty + 2], t, r2);
-            for (int j = 0; j < 4; j++) STORE(out + (4 + j) * ld + t, r1[j] + r2[j]);
-            for (int j = 0; j < 4; j++) STORE(out + (8 + j) * ld + t, r2[j] - r1[j]);
-            NAME(input_columns)(rows[2 * ty], t, r0);
-            for (int j = 0; j < 4; j++) STORE(out + j * ld + t, r0[j] - r2[j]);
-            NAME(input_columns)(rows[2 * ty + 3], t, r3);
-            for (int j = 0; j < 4; j++) STORE(out + (12 + j) * ld + t, r1[j] - r3[j]);
+#define ROW_COLUMNS(i, out) do { \
+                const float *p = rows[2 * ty + (i)] + 2 * t; \
+                NAME(input_columns)(LOAD(p), LOAD(p + W), LOAD(p + 2), LOAD(p + 2 + W), out); \
+            } while (0)
+            INPUT_ROWS(v + ty * tx + t, ld, ROW_COLUMNS, AS_IS);
+#undef ROW_COLUMNS
         }
     }
 }
 
-/// V = Bᵀ d B for one padded plane whose rows hold at most W/2 tiles: two rows of tiles a vector
-/// (lanes 0..<W/2 row ty, the rest row ty + 1), moved together by `compact` (tile x of row ty + 1
-/// to lane tx + x) so that one store writes both rows' tiles; the lanes past them fall on the rows
-/// after, written later, or on the spare columns. Reads W + 2 floats of each row.
-static void NAME(input_plane_pairs)(const float *const *rows, long tile_rows, long tx, float *v, long ld) {
+/// V = Bᵀ d B for one CHW image whose rows of tiles hold at most W/2 tiles: two rows of tiles a
+/// vector (lanes 0..<W/2 row ty, the rest row ty + 1), moved together by `compact` (tile x of row
+/// ty + 1 to lane tx + x) so that one store writes both rows' tiles; the lanes past them fall on
+/// the rows after, written later, or on the spare columns.
+static void NAME(input_image_pairs)(
+    const float *image, long channels, long h, long w, long pad, long tile_rows, long tx, float *v, long ld
+) {
     VI compact;
     for (int k = 0; k < W; k++) compact[k] = k < tx ? k : (k < 2 * tx ? k - tx + W / 2 : 0);
-    for (long ty = 0; ty < tile_rows; ty += 2) {
-        const float *const *lo = rows + 2 * ty, *const *hi = ty + 1 < tile_rows ? rows + 2 * ty + 2 : lo;
-        float *out = v + ty * tx;
-        VF r0[4], r1[4], r2[4], r3[4];
-        // As NAME(input_columns), with lanes 0..<W/2 from row lo[i] and the rest from hi[i].
-#define PAIR_COLUMNS(i, c) do { \
-            VF a0 = LOAD(lo[i]), a1 = LOAD(hi[i]), b0 = LOAD(lo[i] + 2), b1 = LOAD(hi[i] + 2); \
-            VF e0 = EVEN(a0, a1), o0 = ODD(a0, a1), e1 = EVEN(b0, b1), o1 = ODD(b0, b1); \
-            c[0] = e0 - e1; c[1] = o0 + e1; c[2] = e1 - o0; c[3] = o0 - o1; \
-        } while (0)
-        PAIR_COLUMNS(1, r1);
-        PAIR_COLUMNS(2, r2);
-        for (int j = 0; j < 4; j++) STORE(out + (4 + j) * ld, PERMUTE(r1[j] + r2[j], compact));
-        for (int j = 0; j < 4; j++) STORE(out + (8 + j) * ld, PERMUTE(r2[j] - r1[j], compact));
-        PAIR_COLUMNS(0, r0);
-        for (int j = 0; j < 4; j++) STORE(out + j * ld, PERMUTE(r0[j] - r2[j], compact));
-        PAIR_COLUMNS(3, r3);
-        for (int j = 0; j < 4; j++) STORE(out + (12 + j) * ld, PERMUTE(r1[j] - r3[j], compact));
+    const MASK a = NAME(columns_inside)(0, w, pad), b = NAME(columns_inside)(2, w, pad);
+#define COMPACT(x) PERMUTE(x, compact)
+    for (long c = 0; c < channels; c++) {
+        for (long ty = 0; ty < tile_rows; ty += 2) {
+            const int second = ty + 1 < tile_rows;
+            const float *plane = image + c * h * w;
+            const struct NAME(tile_rows) lo = NAME(rows_of)(plane, h, w, pad, ty);
+            const struct NAME(tile_rows) hi = NAME(rows_of)(plane, h, w, pad, second ? ty + 1 : ty);
+#define PAIR_COLUMNS(i, out) do { \
+                const int in_lo = lo.valid[i], in_hi = hi.valid[i]; \
+                NAME(input_columns)(LOAD_INSIDE(lo.source[i], MASK_IF(a, in_lo)), LOAD_INSIDE(hi.source[i], MASK_IF(a, in_hi)), \
+                                    LOAD_INSIDE(lo.source[i] + 2, MASK_IF(b, in_lo)), \
+                                    LOAD_INSIDE(hi.source[i] + 2, MASK_IF(b, in_hi)), out); \
+            } while (0)
+            INPUT_ROWS(v + c * 16 * ld + ty * tx, ld, PAIR_COLUMNS, COMPACT);
 #undef PAIR_COLUMNS
+        }
     }
+#undef COMPACT
 }
+
+#undef INPUT_ROWS
+#undef AS_IS
 
 /// ReLU from the sign bit, as Swift's relu4: v where the sign bit is clear, +0 where it is set.
 static inline VF NAME(relu)(VF v) {

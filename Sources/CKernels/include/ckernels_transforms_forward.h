@@ -6,12 +6,13 @@
 
 #include <stdint.h>
 
-/// V = Bᵀ d B for every 4×4 input tile of one CHW image (`channels`×`h`×`w`, zero outside it and
+/// V = Bᵀ d B for every 4×4 input tile of one CHW image (`channels`×`h`×`w`, zero outside it:
 /// `pad` columns and rows of zeros around it), `width` (8 or 16) tiles at a time. Tile
 /// t = ty·`tile_columns` + tx of channel c goes to `v`[(16·c + ξ)·`ld` + t], ξ = 0..<16; may write
 /// up to 15 columns past the image's last tile (onto later images' tiles or the spare columns).
-/// `scratch`: `ckernels_winograd_input_scratch_floats` floats; `row_scratch`: 2·(2·`tile_rows` + 2)
-/// pointers. Matches the Swift SIMD4 code bit for bit. A width the CPU does not run does nothing.
+/// Reads nothing outside the image. `scratch`: `ckernels_winograd_input_scratch_floats` floats;
+/// `row_scratch`: 2·(2·`tile_rows` + 2) pointers. Matches the Swift SIMD4 code bit for bit. A width
+/// the CPU does not run does nothing.
 void ckernels_winograd_input_image(
     const float *image, long channels, long h, long w, long pad, long tile_rows, long tile_columns,
     float *v, long ld, float *scratch, const float **row_scratch, int width);
