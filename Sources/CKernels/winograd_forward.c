@@ -136,8 +136,8 @@ void ckernels_winograd_input_image(
     // 1.1-1.3×.
     if (tx <= 4) { input_image_pairs_avx2(image, channels, h, w, pad, tile_rows, tx, v, ld); return; }
     if (width == 16 && tx <= 8) { input_image_pairs_avx512(image, channels, h, w, pad, tile_rows, tx, v, ld); return; }
-    // Longer rows: W tiles of a row at a time from padded rows (NAME(padded_rows)), most read in
-    // place; on conv1 and conv2 this ran 1.15-1.2× faster than masked loads from the image.
+    // Longer rows: W tiles of a row at a time from padded rows (padded_rows_*), most read in
+    // place; on conv1 and conv2 this ran 1.2× faster than masked loads from the image.
     void (*plane)(const float *const *, long, long, float *, long);
     void (*pad_rows)(const float *, long, long, long, long, long, long, long, float *, const float **);
     long readable, lanes;
