@@ -13,5 +13,7 @@
 /// Any other width: 0.
 int ckernels_transforms_supported(int width);
 
-#endif
+#include "ckernels_transforms_forward.h"
 #include "ckernels_transforms_backward.h"
+
+#endif

@@ -68,8 +68,14 @@ package struct WinogradPoolTarget {
     let output: UnsafeMutablePointer<Float>
     let indices: UnsafeMutablePointer<Int32>
 
+    /// Maxima at `output`, their offsets at `indices` (`package` for the tests).
+    package init(output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) {
+        self.output = output
+        self.indices = indices
+    }
+
     /// The target of image `n`, each image holding `size` maxima.
-    func image(_ n: Int, size: Int) -> WinogradPoolTarget {
+    package func image(_ n: Int, size: Int) -> WinogradPoolTarget {
         WinogradPoolTarget(output: output + n * size, indices: indices + n * size)
     }
 }

@@ -3,8 +3,8 @@
 // the copies that lay data out for the transforms and the GEMMs (padded input rows, V transposed).
 //
 // Layouts: U and dU are [16][O][C]; V and dV are [C][16][ld], M and dM are [O][16][ld], with
-// tile t of image j at column j·T + t, t = ty·TX + tx, and ld = T · images in the chunk + 4: the
-// spare columns let every transform store four tiles at a time (see `winogradLeadingDimension`).
+// tile t of image j at column j·T + t, t = ty·TX + tx, and ld = T · images in the chunk + 16: the
+// spare columns let every transform store a whole vector of tiles (see `winogradLeadingDimension`).
 // Keeping a channel's 16 rows together keeps the transforms' 16 read or write streams within a few
 // pages; the GEMM for ξ then reads V[·][ξ] and writes M[·][ξ] with a row stride of 16·ld.
 //

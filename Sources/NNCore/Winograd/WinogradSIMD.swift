@@ -65,3 +65,9 @@
     let bits = unsafeBitCast(v, to: SIMD4<Int32>.self)
     return unsafeBitCast(bits & ~(bits &>> 31), to: SIMD4<Float>.self)
 }
+
+/// `relu4` on one float: v where its sign bit is clear, +0 where it is set (a NaN with its sign
+/// bit set included, where Swift's `max(v, 0)` would keep the NaN).
+@inline(__always) func relu1(_ v: Float) -> Float {
+    Float(bitPattern: v.bitPattern & ~UInt32(bitPattern: Int32(bitPattern: v.bitPattern) >> 31))
+}

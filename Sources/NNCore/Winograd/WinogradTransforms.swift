@@ -2,8 +2,10 @@
 //   weights  U = G g Gᵀ (`winogradWeightTransform`),  dW = Gᵀ dU G (`winogradWeightGradient`);
 //   inputs   V = Bᵀ d B (`winogradInputTransform`),   dX += B dV Bᵀ (`winogradGradInputTransform`);
 //   outputs  Y = Aᵀ M A (`winogradOutputTransform`),  dM = A dY Aᵀ (`winogradGradOutputTransform`).
-// The weight transforms work on four kernels at a time, the tile transforms on four tiles at a
-// time (one per SIMD lane). Layouts in WinogradLayout.swift; the drivers in WinogradConv2d.swift.
+// The weight transforms work on four kernels at a time; the tile transforms here on four tiles at a
+// time (one per SIMD4 lane), and on 8 or 16 in CKernels' C kernels (AVX2, AVX-512F), which each tile
+// transform calls when `WinogradKernels.width` says so: the same values bit for bit. Layouts in
+// WinogradLayout.swift; the drivers in WinogradConv2d.swift.
 // The transforms are `package` so that Tests/NNCoreTests/WinogradTests.swift can compare each with
 // its textbook version (NNTestSupport/NaiveWinograd.swift); `winogradWeightTransform` is reached
 // through the public `winogradTransformWeight`.
@@ -121,15 +123,27 @@ package func winogradWeightGradient(
 // half), and eight more from column 2·tx + 2 hold E[t + 1] and O[t + 1].
 
 /// V[ξ][c][column + t] = (Bᵀ d B)[ξ] for every 4×4 input tile d of one CHW image (zero outside it).
-/// Writes up to 3 columns past the image's last tile (see `winogradLeadingDimension`).
+/// `width` floats a vector (`WinogradKernels.width`): 4 runs this Swift code, 8 and 16 CKernels'
+/// `ckernels_winograd_input_image`, which gives the same values bit for bit. Writes up to
+/// `width` − 1 columns past the image's last tile (see `winogradLeadingDimension`).
 package func winogradInputTransform(
     _ image: UnsafePointer<Float>, geometry g: Conv2dGeometry, tiles: WinogradTiles,
-    into v: UnsafeMutablePointer<Float>, ld: Int, column: Int
+    into v: UnsafeMutablePointer<Float>, ld: Int, column: Int, width vectorWidth: Int = WinogradKernels.width
 ) {
     let (h, w, pad, tx) = (g.inputHeight, g.inputWidth, g.padding, tiles.columns)
     let xi = ld  // distance between two ξ rows of one channel
     let rows = 2 * tiles.rows + 2  // padded input rows the tiles read: −pad ..< 2·TY + 2 − pad
     let width = 2 * tx + 2  // padded input columns they read
+    if vectorWidth != 4 {  // the C kernel lays out its padded rows itself
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 2 * rows) { rowScratch in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: ckernels_winograd_input_scratch_floats(tiles.rows, tx)) { scratch in
+            ckernels_winograd_input_image(
+                image, g.inChannels, h, w, pad, tiles.rows, tx, v + column, ld, scratch.baseAddress,
+                rowScratch.baseAddress, Int32(vectorWidth))
+        }
+        }
+        return
+    }
     forEachPaddedPlane(image, count: g.inChannels, h: h, w: w, pad: pad, width: width, rows: rows) { c, row in
         for ty in 0..<tiles.rows {
             let out = v + c * 16 * ld + column + ty * tx
@@ -163,14 +177,28 @@ package func winogradInputTransform(
 
 /// Output tiles of one image from M: y = Aᵀ m A + bias, optionally ReLU, into the O×OH×OW image;
 /// or, with `pool`, only each tile's maximum and its position (the tiles are the pool's windows).
-/// Reads up to 3 columns past the image's last tile (see `winogradLeadingDimension`).
+/// `width` floats a vector (`WinogradKernels.width`): 4 runs this Swift code, 8 and 16 CKernels'
+/// `ckernels_winograd_output_image`, which gives the same values bit for bit. Reads up to
+/// `width` − 1 columns past the image's last tile (see `winogradLeadingDimension`).
 package func winogradOutputTransform(
     _ m: UnsafePointer<Float>, ld: Int, column: Int, geometry g: Conv2dGeometry, tiles: WinogradTiles,
     bias: UnsafePointer<Float>, relu: Bool, into image: UnsafeMutablePointer<Float>?,
-    pool: WinogradPoolTarget? = nil
+    pool: WinogradPoolTarget? = nil, width: Int = WinogradKernels.width
 ) {
     let (oh, ow, tx, count) = (g.outputHeight, g.outputWidth, tiles.columns, tiles.count)
     let xi = ld
+    if width != 4 {
+        // The kernel's scratch: four rows of count + 16 floats; the pool's corner table as long.
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: pool == nil ? 0 : count + 16) { corners in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * (count + 16)) { scratch in
+            if pool != nil { winogradTileCorners(tiles, outputWidth: ow, into: corners.baseAddress!, count: count + 16) }
+            ckernels_winograd_output_image(
+                m + column, ld, g.outChannels, oh, ow, tiles.rows, tx, bias, relu ? 1 : 0, image,
+                pool?.output, pool?.indices, pool == nil ? nil : corners.baseAddress, scratch.baseAddress, Int32(width))
+        }
+        }
+        return
+    }
     let span = count + 4
     // With the pool: each tile's top-left output offset, 2·ty·OW + 2·tx, the same for every channel.
     withUnsafeTemporaryAllocation(of: Int32.self, capacity: pool == nil ? 0 : span) { offsetScratch in
@@ -217,9 +245,9 @@ package func winogradOutputTransform(
                             UnsafeMutableRawPointer(dst + 2 * x).storeBytes(of: v, as: SIMD8<Float>.self)
                             x += 4
                         }
-                        if relu {
-                            for x in x..<(ow / 2) { dst[2 * x] = max(left[x] + b, 0); dst[2 * x + 1] = max(right[x] + b, 0) }
-                            if ow % 2 == 1 { dst[ow - 1] = max(left[ow / 2] + b, 0) }
+                        if relu {  // relu1, as relu4 above and the C kernels (for a NaN with its sign bit set)
+                            for x in x..<(ow / 2) { dst[2 * x] = relu1(left[x] + b); dst[2 * x + 1] = relu1(right[x] + b) }
+                            if ow % 2 == 1 { dst[ow - 1] = relu1(left[ow / 2] + b) }
                         } else {
                             for x in x..<(ow / 2) { dst[2 * x] = left[x] + b; dst[2 * x + 1] = right[x] + b }
                             if ow % 2 == 1 { dst[ow - 1] = left[ow / 2] + b }
