@@ -49,7 +49,7 @@ public struct ExecutionPlan: Sendable {
     /// Workers that share each convolution of a one-image inference call, each computing a contiguous
     /// part of its output channels (`channelRange`): the plan's threads for an inference plan of batch 1,
     /// else 1 (the workers then take whole pieces, and a batch of one image would leave all but one idle).
-    /// Chosen by measurement: at batch 1 on the 2-core Zen 5 the split pass took 0.61–0.67× the time of
+    /// Chosen by measurement: at batch 1 on the 2-core Zen 5 the split pass took 0.71–0.77× the time of
     /// one worker (BENCHMARKS.md). No PyTorch counterpart in name; PyTorch splits each op across its
     /// intra-op threads the same way.
     public var channelParts: Int { mode == .inference && batch == 1 ? threads : 1 }
