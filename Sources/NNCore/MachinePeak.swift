@@ -21,6 +21,13 @@ public enum MachinePeak {
         }
     }
 
+    /// The CPUs this process may run on by its affinity mask (`taskset`, a container's cpuset), on Linux;
+    /// nil where the mask cannot be read (macOS). `sysconf`'s count of online CPUs ignores the mask.
+    public static var allowedCPUs: Int? {
+        let count = Int(ckernels_allowed_cpus())
+        return count > 0 ? count : nil
+    }
+
     /// Whether the FMA loop of `width` floats (16, 8 or 4) runs on this CPU.
     public static func supports(width: Int) -> Bool { ckernels_fma_supported(Int32(width)) != 0 }
 

@@ -81,3 +81,27 @@ func channelSplitDiagnosticAndFeatures() throws {
     #expect(found?.step == 0 && found?.image == 0)
 }
 
+@Test("the split chooser runs split while it is faster, alone once split slows down, and tries split again")
+func splitChooserFollowsTheTimes() {
+    let chooser = SplitChooser()
+    var modes: [Bool] = []
+    func call(split: UInt64, alone: UInt64) {
+        let ranAlone = chooser.nextRunsAlone()
+        modes.append(ranAlone)
+        chooser.record(alone: ranAlone, nanoseconds: ranAlone ? alone : split)
+    }
+    // A quiet machine: split 100 µs, alone 130 µs. Calls 1–15 split, 16–19 alone (to measure it), then split.
+    for _ in 0..<40 { call(split: 100_000, alone: 130_000) }
+    #expect(modes[0..<15].allSatisfy { !$0 } && modes[15..<19].allSatisfy { $0 } && modes[19..<40].allSatisfy { !$0 }, "\(modes)")
+    // Another process takes the second core: split calls take 2 ms; within a few calls every call runs alone.
+    modes = []
+    for _ in 0..<100 { call(split: 2_000_000, alone: 130_000) }
+    let firstAlone = modes.firstIndex(of: true) ?? 100
+    #expect(firstAlone <= 3 && modes[firstAlone...].allSatisfy { $0 }, "\(modes)")
+    // The load goes away: the next trial (calls 272–275) finds split fast again and it stays.
+    modes = []
+    for _ in 0..<200 { call(split: 100_000, alone: 130_000) }
+    let back = modes.lastIndex(of: true) ?? 0
+    #expect(back < 199 && modes[(back + 1)...].allSatisfy { !$0 } && modes.suffix(50).allSatisfy { !$0 }, "\(modes)")
+}
+

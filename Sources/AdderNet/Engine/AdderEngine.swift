@@ -271,10 +271,11 @@ struct Unchecked<Value>: @unchecked Sendable {
 
 /// The number of cores this process may use.
 enum ProcessInfoCores {
+    /// The cores online that this process may run on (its affinity mask: `taskset`, a cgroup's cpuset).
     static var active: Int {
         #if canImport(Glibc)
         let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        return max(1, n)
+        return max(1, min(n, MachinePeak.allowedCPUs ?? n))
         #else
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
         #endif

@@ -21,6 +21,10 @@ int ckernels_fma_supported(int width);
 /// returns NaN. FLOPs done: 2 · width · 12 · iterations.
 float ckernels_fma_loop(int width, long iterations);
 
+/// The number of CPUs in this process's affinity mask (`taskset`, a cgroup's cpuset) on Linux; 0 where
+/// it cannot be read (other systems).
+int ckernels_allowed_cpus(void);
+
 /// The number of accumulators `ckernels_fma_loop` keeps: enough to hide an FMA's latency (4
 /// cycles) on two FMA units.
 #define CKERNELS_FMA_CHAINS 12
