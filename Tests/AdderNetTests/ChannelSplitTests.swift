@@ -105,3 +105,21 @@ func splitChooserFollowsTheTimes() {
     #expect(back < 199 && modes[(back + 1)...].allSatisfy { !$0 } && modes.suffix(50).allSatisfy { !$0 }, "\(modes)")
 }
 
+@Test("calls 16–19 of a split engine run alone (the chooser's first trial): every call of 24 gives one worker's logits and features")
+func channelSplitAloneCallsMatch() {
+    let network = AdderNetwork(.seed, seed: 6)
+    let x = randomTensor([1, 1, 28, 28], seed: 31, lower: -0.42, upper: 2.8)
+    let one = AdderEngine(threads: 1).forwardWithFeatures(network, images: x, addends: [4])
+    let scale = max(one.forward.logits.scalars.map(abs).max() ?? 1, 1)
+    let split = AdderEngine(threads: 2)
+    for call in 1...24 {
+        // Odd calls through forward, even ones through forwardWithFeatures: both paths in both modes.
+        let withFeatures = call.isMultiple(of: 2) ? split.forwardWithFeatures(network, images: x, addends: [4]) : nil
+        let logits = withFeatures?.forward.logits ?? split.forward(network, images: x, addends: [4]).logits
+        #expect(zip(logits.scalars, one.forward.logits.scalars).allSatisfy { abs($0 - $1) <= 1e-5 * scale }, "call \(call)")
+        for (a, b) in zip(withFeatures?.features ?? [], one.features) {
+            #expect(zip(a.scalars, b.scalars).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) }, "call \(call)")
+        }
+    }
+}
+
