@@ -45,12 +45,15 @@ public final class RawClient: @unchecked Sendable {
     /// socket's receive buffer in bytes (the system's default when nil), to play a client that reads
     /// slowly. Throws `RawClientError` when the connection is refused.
     public init(port: Int, timeout: Double = 5, receiveBuffer: Int? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawClientError("socket() failed: errno \(errno)") }
+        // The socket is `self.fd` only once connected: an init that throws after every stored property is
+        // set runs `deinit`, whose close would then close the number a second time, by then maybe another
+        // thread's new socket (a server's accepted connection in the same test process).
+        let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socketFD >= 0 else { throw RawClientError("socket() failed: errno \(errno)") }
         var time = timeval(tv_sec: Int(timeout), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(socketFD, SOL_SOCKET, SO_SNDTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
         if var bytes = receiveBuffer.map(Int32.init) {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, socklen_t(MemoryLayout<Int32>.size))
+            setsockopt(socketFD, SOL_SOCKET, SO_RCVBUF, &bytes, socklen_t(MemoryLayout<Int32>.size))
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -58,13 +61,15 @@ public final class RawClient: @unchecked Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard result == 0 else {
-            Glibc.close(fd)
-            throw RawClientError("connect to 127.0.0.1:\(port) failed: errno \(errno)")
+            let code = errno
+            Glibc.close(socketFD)
+            throw RawClientError("connect to 127.0.0.1:\(port) failed: errno \(code)")
         }
+        fd = socketFD
     }
 
     deinit { Glibc.close(fd) }
