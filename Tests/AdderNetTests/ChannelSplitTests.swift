@@ -14,6 +14,7 @@ func channelRangesCoverTheLayer() throws {
         #expect(ranges.flatMap { Array($0) } == Array(0..<o), "O = \(o): \(ranges)")
         let used = ranges.filter { !$0.isEmpty }
         #expect(used.count == max(1, min(3, o / 8)), "O = \(o): \(ranges)")
+        #expect(plan.channelPartCount(outChannels: o) == used.count, "O = \(o)")
         #expect(used.count == 1 || used.allSatisfy { $0.count >= 8 }, "O = \(o): \(ranges)")
         #expect((used.map(\.count).max() ?? 0) - (used.map(\.count).min() ?? 0) <= 1)
     }

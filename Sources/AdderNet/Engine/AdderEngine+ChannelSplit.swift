@@ -27,14 +27,15 @@ extension AdderEngine {
         let workers = splitWorkers(plan.channelParts)
         // On a busy machine a part taken by a thread the OS then deschedules holds up the call for a time
         // slice: the chooser runs the calls alone while that costs less (the roofline always splits).
+        // The activations live in arena 0; each worker's workspace in its own arena.
+        let memory = PieceMemory(arena: runtime.arenas[0], offsets: plan.layout.offsets, sizes: sizes, images: images)
+        defer { out.update(from: memory.floats(plan.steps[plan.steps.count - 1].output), count: AdderNetwork.classes) }
         let started = DispatchTime.now().uptimeNanoseconds
         if clock == nil && workers.chooser.nextRunsAlone() {
-            let memory = PieceMemory(arena: runtime.arenas[0], offsets: plan.layout.offsets, sizes: sizes, images: images)
             for k in plan.steps.indices {
                 Self.forward(step: k, piece: 0, range: 0..<1, memory: memory, shared: shared)  // the parts in turn
                 afterStep?(k, memory)
             }
-            out.update(from: memory.floats(plan.steps[plan.steps.count - 1].output), count: AdderNetwork.classes)
             workers.chooser.record(alone: true, nanoseconds: DispatchTime.now().uptimeNanoseconds - started)
             return
         }
@@ -44,19 +45,15 @@ extension AdderEngine {
         let board = PartBoard(steps: plan.steps.count, yieldAfter: workers.yieldAfter)
         let partCounts = plan.steps.map { step -> Int in
             switch step.operation {
-            case let .conv2d(g, _, _), let .conv2dReLUMaxPool(g, _):
-                return (0..<plan.channelParts).filter { !plan.channelRange(part: $0, outChannels: g.outChannels).isEmpty }.count
-            default:
-                return 1
+            case let .conv2d(g, _, _), let .conv2dReLUMaxPool(g, _): plan.channelPartCount(outChannels: g.outChannels)
+            default: 1
             }
         }
-        let context = Unchecked((runtime.arenas, images, shared))
+        let context = Unchecked((runtime.arenas, memory, shared))
         workers.run { worker in
-            let (arenas, images, shared) = context.value
+            let (arenas, memory, shared) = context.value
             let plan = shared.runtime.plan
-            // The activations live in arena 0; each worker's workspace in its own arena.
-            let memory = PieceMemory(arena: arenas[0], offsets: plan.layout.offsets, sizes: sizes, images: images)
-            let own = PieceMemory(arena: arenas[worker], offsets: plan.layout.offsets, sizes: sizes, images: images)
+            let own = PieceMemory(arena: arenas[worker], offsets: plan.layout.offsets, sizes: sizes, images: memory.images)
             for k in plan.steps.indices {
                 let start = clock?.now()
                 while let part = board.take(step: k, parts: partCounts[k]) {
@@ -70,8 +67,6 @@ extension AdderEngine {
                 if let start { clock?.record(piece: worker, stage: k, since: start) }
             }
         }
-        out.update(from: PieceMemory(arena: runtime.arenas[0], offsets: plan.layout.offsets, sizes: sizes, images: images)
-            .floats(plan.steps[plan.steps.count - 1].output), count: AdderNetwork.classes)
     }
 
     /// Output channels `channelRange(part:)` of convolution step `k` on the plan's one image, with the

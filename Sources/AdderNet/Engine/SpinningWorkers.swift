@@ -4,7 +4,6 @@
 // PyTorch do), and sleep on a semaphore when none comes.
 import Atomics
 import Foundation
-import NNCore
 
 /// `count − 1` threads that run a job together with the caller: `run(body)` calls `body(0)` on the
 /// calling thread and `body(1)` … `body(count − 1)` on the kept threads, and returns when all have
@@ -32,7 +31,7 @@ final class SpinningWorkers: @unchecked Sendable {
         let oversubscribed: Bool
 
         init(threads: Int, spinSeconds: Double) {
-            oversubscribed = threads + 1 > (MachinePeak.allowedCPUs ?? ProcessInfo.processInfo.activeProcessorCount)
+            oversubscribed = threads + 1 > ProcessInfoCores.active
             asleep = (0..<threads).map { _ in ManagedAtomic(false) }
             wake = (0..<threads).map { _ in DispatchSemaphore(value: 0) }
             spinNanoseconds = UInt64(spinSeconds * 1e9)

@@ -62,12 +62,16 @@ public struct ExecutionPlan: Sendable {
     /// contiguous ranges, sizes differing by at most one, at least 8 channels each (so a narrow layer,
     /// conv6's 10, runs in one part and the other workers wait); empty for a part past the last.
     public func channelRange(part: Int, outChannels: Int) -> Range<Int> {
-        let parts = max(1, min(channelParts, outChannels / 8))
+        let parts = channelPartCount(outChannels: outChannels)
         guard part < parts else { return outChannels..<outChannels }
         let base = outChannels / parts, extra = outChannels % parts
         let start = part * base + min(part, extra)
         return start..<(start + base + (part < extra ? 1 : 0))
     }
+
+    /// How many of the `channelParts` a convolution with `outChannels` output channels is cut into: as many
+    /// as leave at least 8 channels a part, at least 1 (the non-empty `channelRange`s).
+    public func channelPartCount(outChannels: Int) -> Int { max(1, min(channelParts, outChannels / 8)) }
 
     /// Compiles `model` for batches of `batch` images cut into pieces of at most `pieceSize` (in
     /// inference, of at most ⌈batch / threads⌉, so that every thread has a piece).
