@@ -37,9 +37,10 @@ package func winogradLeadingDimension(columns: Int) -> Int { columns + winogradS
 /// transform kernel (16 floats, AVX-512).
 package let winogradSpareColumns = 16
 
-/// Floats past a padded input row's `width` that the input transforms may read (`paddedRows`):
-/// a vector of 16 tiles reads 2·16 + 2 columns from its first tile's, 30 past the row's last tile.
-package let winogradRowSlack = 32
+/// Floats past a padded input row's `width` that the Swift (SIMD4) transforms may read (`paddedRows`):
+/// their last group of four tiles reads eight floats from 2 columns past its first tile's. The C
+/// kernels of 8 and 16 floats lay out their own padded rows (`ckernels_winograd_input_image`).
+package let winogradRowSlack = 8
 
 /// Images per Winograd chunk (one set of 16 GEMMs): the transformed input and output tiles of one
 /// chunk, 16·T·(C + O) floats per image, stay near `budget` floats; at least 1, at most `batch`.
