@@ -140,7 +140,7 @@ struct TrainCommand: ParsableCommand {
         let measured = o.algorithms.isEmpty ? "" : " (measured on this machine)"
         say("Plan\(measured): " + (try trainer.engine.plan(for: trainer.network.model, batch: trainer.trainingBatch, mode: .training).choicesText))
         say("GEMM: " + GEMMDispatch.choice.explanation + (resume != nil ? ", as the run was started" : ""))
-        say("Winograd transforms: " + WinogradKernels.name(width: WinogradKernels.width))
+        say("Winograd transforms: " + WinogradKernels.explanation)
         say("epoch   loss    train class  train add   test class  test add   seconds")
         let progress = ProgressBar(enabled: standardErrorIsTerminal, epochs: o.epochs)
         var history = trainer.history

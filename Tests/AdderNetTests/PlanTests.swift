@@ -128,3 +128,14 @@ func inferenceWeightTransformFollowsTheWeights() throws {
     #expect(again.scalars == first.scalars)
     #expect(first.scalars != second.scalars && first.scalars != third.scalars)
 }
+
+@Test("OpenBLAS kernel sets map to CPU kinds: Zen runs the Haswell kernels, the AVX-512 sets are one kind")
+func cpuKindsFromCoreNames() {
+    #expect(CPUKind(coreName: "Haswell") == .avx2)
+    #expect(CPUKind(coreName: "Zen") == .avx2)
+    #expect(CPUKind(coreName: "SkylakeX") == .avx512)
+    #expect(CPUKind(coreName: "Cooperlake") == .avx512)
+    #expect(CPUKind(coreName: "SapphireRapids") == .avx512)
+    #expect(CPUKind(coreName: "Prescott") == .other)
+    #expect(CPUKind(coreName: "") == .other)
+}

@@ -1,6 +1,7 @@
 // Which algorithm each convolution runs, fixed per CPU kind so that a run's arithmetic, and so its
 // result, is the same every time on that kind of machine. The rules were filled from the per-layer
-// timings in docs/benchmarks-history.md (OpenBLAS `SkylakeX` kernels on an AMD EPYC Zen 4, `Haswell` on a Zen 3).
+// timings in docs/benchmarks-history.md (OpenBLAS `SkylakeX` kernels on an AMD EPYC Zen 4, `Haswell` on a Zen 3;
+// BENCHMARKS.md has the Zen 1's and Zen 5's, where the same rule holds).
 import NNCore
 
 /// The CPU kinds the table knows, by the OpenBLAS kernel set the engine runs on.
@@ -13,8 +14,17 @@ public enum CPUKind: String, Sendable, Codable, CaseIterable {
     case other
 
     /// The kind of this machine, from the kernel set OpenBLAS runs (`BLASKernels.coreName`).
-    public static var current: CPUKind {
-        CPUKind(rawValue: BLASKernels.coreName) ?? .other
+    public static var current: CPUKind { CPUKind(coreName: BLASKernels.coreName) }
+
+    /// The kind an OpenBLAS kernel set belongs to: `SkylakeX`, `Cooperlake` and `SapphireRapids` are
+    /// AVX-512; `Haswell` and `Zen` (OpenBLAS runs its Haswell kernels on AMD Zen 1 to 3) are AVX2; any
+    /// other name is `other`.
+    public init(coreName: String) {
+        switch coreName {
+        case "SkylakeX", "Cooperlake", "SapphireRapids": self = .avx512
+        case "Haswell", "Zen": self = .avx2
+        default: self = .other
+        }
     }
 }
 

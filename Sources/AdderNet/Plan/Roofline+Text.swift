@@ -53,7 +53,7 @@ extension Roofline {
         lines.append("Ceilings on \(workers) thread(s) at once: FMA \(fma) (\(isa), 12 chains a thread); "
             + String(format: "sgemm 512³ %.1f GFLOP/s through the engine's gemm, one call a thread (", sgemmPeak)
             + GEMMDispatch.choice.explanation + "); Winograd transforms in "
-            + WinogradKernels.name(width: WinogradKernels.width) + ".")
+            + WinogradKernels.explanation + ".")
         lines.append("A step's ms is its time summed over the pieces and divided by the workers; the whole call also holds "
             + (plan.mode == .training ? "the BatchNorm2d meetings, the gradient sum, the adder and " : "the adder and ")
             + String(format: "the workers' waiting (%.2f ms here). GFLOP counts the multiply-adds the algorithm does (2 FLOP each).",

@@ -13,6 +13,15 @@
 /// Any other width: 0.
 int ckernels_transforms_supported(int width);
 
+/// 1 on CPUs that run each 256-bit AVX2 instruction as two 128-bit halves (AMD family 17h models below
+/// 30h: Zen and Zen+; Hygon family 18h), where the 8-float kernels gain nothing over 4 floats; else 0.
+int ckernels_avx2_is_split(void);
+
+/// The width the transforms run fastest at on this CPU: 16 with AVX-512F; 8 with AVX2, except 4 where
+/// AVX2 is split into 128-bit halves (`ckernels_avx2_is_split`: on a 2-core AMD EPYC Zen 1 the training
+/// step took 0.96x the time with the 4-float Swift code, inference the same); otherwise 4.
+int ckernels_transforms_preferred_width(void);
+
 #include "ckernels_transforms_forward.h"
 #include "ckernels_transforms_backward.h"
 

@@ -10,7 +10,7 @@ import Foundation
 /// CPU convolutions do not expose Winograd).
 public enum WinogradKernels {
     /// The environment variable that forces one width: `swift` (4), `avx2` (8) or `avx512` (16);
-    /// unset, empty or `auto`: the widest this CPU runs.
+    /// unset, empty or `auto`: `preferredWidth`.
     public static let environmentVariable = "MNIST_ADDER_TRANSFORMS"
 
     /// Whether this CPU runs the transform kernels of `width` floats: 4 always (the Swift code), 8 with
@@ -22,21 +22,40 @@ public enum WinogradKernels {
     /// The widths this CPU runs, narrowest first: what the tests go through.
     public static var supportedWidths: [Int] { [4, 8, 16].filter(supports(width:)) }
 
-    /// The width in force: `MNIST_ADDER_TRANSFORMS`'s if this CPU runs it, otherwise the widest it runs.
+    /// The width `auto` picks on this CPU: the widest it runs, except 4 on CPUs that split each AVX2
+    /// instruction into two 128-bit halves (AMD Zen and Zen+), where the Swift SIMD4 code was the
+    /// faster by measurement (training step 0.96× the time of the AVX2 kernels' on a 2-core EPYC Zen 1,
+    /// inference at par; BENCHMARKS.md).
+    public static var preferredWidth: Int {
+        let width = Int(ckernels_transforms_preferred_width())
+        return supports(width: width) ? width : 4
+    }
+
+    /// The width in force: `MNIST_ADDER_TRANSFORMS`'s if this CPU runs it, otherwise `preferredWidth`.
     /// A value that is not `auto`, `swift`, `avx2` or `avx512`, or one this CPU cannot run, is reported
     /// once on standard error (expected and found value) and treated as `auto`.
     public static let width: Int = {
-        let widest = supportedWidths.last ?? 4
+        let preferred = preferredWidth
         guard let text = ProcessInfo.processInfo.environment[environmentVariable]?.lowercased(),
-              !text.isEmpty, text != "auto" else { return widest }
+              !text.isEmpty, text != "auto" else { return preferred }
         let asked: Int? = ["swift": 4, "avx2": 8, "avx512": 16][text]
         guard let asked, supports(width: asked) else {
             let why = asked == nil ? "must be auto, swift, avx2 or avx512" : "names code this CPU cannot run"
             FileHandle.standardError.write(Data("warning: \(environmentVariable) \(why), found '\(text)'; using auto\n".utf8))
-            return widest
+            return preferred
         }
         return asked
     }()
+
+    /// The width in force and why, for logs: `AVX2 (C, 8 floats), auto`, `Swift SIMD4, auto: this CPU
+    /// runs AVX2 as 128-bit halves`, `Swift SIMD4, MNIST_ADDER_TRANSFORMS=swift`.
+    public static var explanation: String {
+        let asked = ProcessInfo.processInfo.environment[environmentVariable]?.lowercased() ?? ""
+        let forced = ["swift": 4, "avx2": 8, "avx512": 16][asked] == width
+        let why = forced ? "\(environmentVariable)=\(asked)"
+            : width == 4 && supports(width: 8) ? "auto: this CPU runs AVX2 as 128-bit halves" : "auto"
+        return name(width: width) + ", " + why
+    }
 
     /// The code a width runs, for logs: `AVX-512 (C, 16 floats)`, `AVX2 (C, 8 floats)`, `Swift SIMD4`.
     public static func name(width: Int) -> String {
