@@ -101,6 +101,14 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// The most epochs a run may ask for (a year of epochs on this machine; more is a typo).
     public static let maximumEpochs = 1_000_000
 
+    /// The most worker threads a run may ask for. Each worker holds an arena of activations (5.4 MiB for
+    /// the seed network at batch 128), so `--threads 100000` would ask for half a terabyte before the
+    /// first batch; 256 is more cores than the machines this runs on have.
+    public static let maximumThreads = 256
+
+    /// What `--threads` accepts, for its error message.
+    public static let threadsExpected = "0 (one per core) to \(maximumThreads)"
+
     /// Throws `TrainingError.invalidOption` naming the first setting that makes no sense.
     public func validate() throws {
         func bad(_ name: String, _ expected: String, _ found: String) -> TrainingError {
@@ -128,7 +136,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         if let limit, limit < 1 { throw bad("limit", "at least 1", "\(limit)") }
         if let testLimit, testLimit < 1 { throw bad("test-limit", "at least 1", "\(testLimit)") }
         if let validation, validation < 1 { throw bad("validation", "at least 1 image", "\(validation)") }
-        guard threads >= 0 else { throw bad("threads", "0 (one per core) or more", "\(threads)") }
+        guard (0...Self.maximumThreads).contains(threads) else { throw bad("threads", Self.threadsExpected, "\(threads)") }
         if let problem = augmentation?.validationProblem { throw bad(problem.name, problem.expected, problem.found) }
     }
 }

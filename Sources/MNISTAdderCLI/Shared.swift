@@ -53,8 +53,8 @@ struct TestPassOptions: ParsableArguments {
         guard batchSize >= 1 else {
             throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)")
         }
-        guard threads >= 0 else {
-            throw TrainingError.invalidOption(name: "threads", expected: "0 (one per core) or more", found: "\(threads)")
+        guard (0...TrainingOptions.maximumThreads).contains(threads) else {
+            throw TrainingError.invalidOption(name: "threads", expected: TrainingOptions.threadsExpected, found: "\(threads)")
         }
         return try addendRange.validated()
     }

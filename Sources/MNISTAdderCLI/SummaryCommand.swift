@@ -44,7 +44,9 @@ struct SummaryCommand: ParsableCommand {
         // hide the error's type from ExitStatus.
         guard batchSize >= 1 else { throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)") }
         guard calls >= 1 else { throw TrainingError.invalidOption(name: "calls", expected: "at least 1", found: "\(calls)") }
-        guard threads >= 0 else { throw TrainingError.invalidOption(name: "threads", expected: "0 or more", found: "\(threads)") }
+        guard (0...TrainingOptions.maximumThreads).contains(threads) else {
+            throw TrainingError.invalidOption(name: "threads", expected: TrainingOptions.threadsExpected, found: "\(threads)")
+        }
         let description: ModelDescription
         let network: AdderNetwork
         if checkpoint != nil || model == nil {

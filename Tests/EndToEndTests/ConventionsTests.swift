@@ -88,7 +88,10 @@ func versionAndCheckpointMetadata() throws {
     (["summary", "--plan", "--batch-size", "0"], 64, "--batch-size: expected at least 1, found 0"),
     (["summary", "--measure", "--calls", "0"], 64, "--calls: expected at least 1, found 0"),
     (["evaluate", "--addend-range", "9...0"], 64, "--addend-range: expected LO...HI with LO ≤ HI, found 9...0"),
-    (["compare", "a", "b", "--threads", "-1"], 64, "--threads: expected 0 (one per core) or more, found -1"),
+    (["compare", "a", "b", "--threads", "-1"], 64, "--threads: expected 0 (one per core) to 256, found -1"),
+    (["train", "--threads", "100000"], 64, "--threads: expected 0 (one per core) to 256, found 100000"),
+    (["summary", "--measure", "--threads", "257"], 64, "--threads: expected 0 (one per core) to 256, found 257"),
+    (["evaluate", "--threads", "100000"], 64, "--threads: expected 0 (one per core) to 256, found 100000"),
     // 66: missing input
     (["evaluate", "--checkpoint", "/nonexistent/model.safetensors"], 66, "/nonexistent/model.safetensors"),
     (["predict", "--checkpoint", "/", "--test-index", "0"], 66, "/ is a folder without model.safetensors"),
