@@ -49,8 +49,8 @@ struct ImageInputs {
             for name in names {
                 let path = (argument as NSString).appendingPathComponent(name)
                 var entryIsDirectory: ObjCBool = false
-                FileManager.default.fileExists(atPath: path, isDirectory: &entryIsDirectory)
-                guard !entryIsDirectory.boolValue, let head = try? readHead(path) else {
+                guard FileManager.default.fileExists(atPath: path, isDirectory: &entryIsDirectory),
+                      !entryIsDirectory.boolValue, let head = try? readHead(path) else {
                     inputs.skipped.append(path)
                     continue
                 }
