@@ -46,7 +46,7 @@ public struct FineTuningOptions: Codable, Sendable, Equatable {
         guard (0...1000).contains(mnistPerImage) else { throw bad("mnist-per-image", "0...1000", "\(mnistPerImage)") }
         guard batchSize >= 1 else { throw bad("batch-size", "at least 1", "\(batchSize)") }
         guard learningRate.isFinite, learningRate > 0 else { throw bad("learning-rate", "a positive number", "\(learningRate)") }
-        guard (0...TrainingOptions.maximumThreads).contains(threads) else { throw bad("threads", TrainingOptions.threadsExpected, "\(threads)") }
+        try TrainingOptions.checkThreads(threads)
         guard calibrationImages >= 1 else { throw bad("calibration-images", "at least 1", "\(calibrationImages)") }
     }
 }

@@ -103,11 +103,17 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 
     /// The most worker threads a run may ask for. Each worker holds an arena of activations (5.4 MiB for
     /// the seed network at batch 128), so `--threads 100000` would ask for half a terabyte before the
-    /// first batch; 256 is more cores than the machines this runs on have.
+    /// first batch; 256 is more cores than the machines this runs on have. Deviation: PyTorch's
+    /// `torch.set_num_threads` sets no upper bound.
     public static let maximumThreads = 256
 
-    /// What `--threads` accepts, for its error message.
-    public static let threadsExpected = "0 (one per core) to \(maximumThreads)"
+    /// Checks a `--threads` value (every command that takes one calls this): 0 (one per core) up to
+    /// `maximumThreads`. Throws `TrainingError.invalidOption` naming `threads`, the range and the value.
+    public static func checkThreads(_ threads: Int) throws {
+        guard (0...maximumThreads).contains(threads) else {
+            throw TrainingError.invalidOption(name: "threads", expected: "0 (one per core) to \(maximumThreads)", found: "\(threads)")
+        }
+    }
 
     /// Throws `TrainingError.invalidOption` naming the first setting that makes no sense.
     public func validate() throws {
@@ -136,7 +142,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         if let limit, limit < 1 { throw bad("limit", "at least 1", "\(limit)") }
         if let testLimit, testLimit < 1 { throw bad("test-limit", "at least 1", "\(testLimit)") }
         if let validation, validation < 1 { throw bad("validation", "at least 1 image", "\(validation)") }
-        guard (0...Self.maximumThreads).contains(threads) else { throw bad("threads", Self.threadsExpected, "\(threads)") }
+        try Self.checkThreads(threads)
         if let problem = augmentation?.validationProblem { throw bad(problem.name, problem.expected, problem.found) }
     }
 }

@@ -53,9 +53,7 @@ struct TestPassOptions: ParsableArguments {
         guard batchSize >= 1 else {
             throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)")
         }
-        guard (0...TrainingOptions.maximumThreads).contains(threads) else {
-            throw TrainingError.invalidOption(name: "threads", expected: TrainingOptions.threadsExpected, found: "\(threads)")
-        }
+        try TrainingOptions.checkThreads(threads)
         return try addendRange.validated()
     }
 }

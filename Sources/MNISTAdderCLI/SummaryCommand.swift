@@ -44,9 +44,7 @@ struct SummaryCommand: ParsableCommand {
         // hide the error's type from ExitStatus.
         guard batchSize >= 1 else { throw TrainingError.invalidOption(name: "batch-size", expected: "at least 1", found: "\(batchSize)") }
         guard calls >= 1 else { throw TrainingError.invalidOption(name: "calls", expected: "at least 1", found: "\(calls)") }
-        guard (0...TrainingOptions.maximumThreads).contains(threads) else {
-            throw TrainingError.invalidOption(name: "threads", expected: TrainingOptions.threadsExpected, found: "\(threads)")
-        }
+        try TrainingOptions.checkThreads(threads)
         let description: ModelDescription
         let network: AdderNetwork
         if checkpoint != nil || model == nil {

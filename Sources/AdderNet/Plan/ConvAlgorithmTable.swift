@@ -18,7 +18,7 @@ public enum CPUKind: String, Sendable, Codable, CaseIterable {
 
     /// The kind an OpenBLAS kernel set belongs to: `SkylakeX`, `Cooperlake` and `SapphireRapids` are
     /// AVX-512; `Haswell` and `Zen` (OpenBLAS runs its Haswell kernels on AMD Zen 1 to 3) are AVX2; any
-    /// other name is `other`.
+    /// other name is `other`. No PyTorch counterpart (PyTorch picks its kernels inside MKL and oneDNN).
     public init(coreName: String) {
         switch coreName {
         case "SkylakeX", "Cooperlake", "SapphireRapids": self = .avx512

@@ -26,10 +26,10 @@ public enum WinogradKernels {
     /// instruction into two 128-bit halves (AMD Zen and Zen+), where the Swift SIMD4 code was the
     /// faster by measurement (training step 0.96× the time of the AVX2 kernels' on a 2-core EPYC Zen 1,
     /// inference at par; BENCHMARKS.md).
-    public static var preferredWidth: Int {
-        let width = Int(ckernels_transforms_preferred_width())
-        return supports(width: width) ? width : 4
-    }
+    public static var preferredWidth: Int { Int(ckernels_transforms_preferred_width()) }
+
+    /// `MNIST_ADDER_TRANSFORMS`'s values and the widths they name.
+    private static let widthsByName = ["swift": 4, "avx2": 8, "avx512": 16]
 
     /// The width in force: `MNIST_ADDER_TRANSFORMS`'s if this CPU runs it, otherwise `preferredWidth`.
     /// A value that is not `auto`, `swift`, `avx2` or `avx512`, or one this CPU cannot run, is reported
@@ -38,7 +38,7 @@ public enum WinogradKernels {
         let preferred = preferredWidth
         guard let text = ProcessInfo.processInfo.environment[environmentVariable]?.lowercased(),
               !text.isEmpty, text != "auto" else { return preferred }
-        let asked: Int? = ["swift": 4, "avx2": 8, "avx512": 16][text]
+        let asked = widthsByName[text]
         guard let asked, supports(width: asked) else {
             let why = asked == nil ? "must be auto, swift, avx2 or avx512" : "names code this CPU cannot run"
             FileHandle.standardError.write(Data("warning: \(environmentVariable) \(why), found '\(text)'; using auto\n".utf8))
@@ -51,7 +51,7 @@ public enum WinogradKernels {
     /// runs AVX2 as 128-bit halves`, `Swift SIMD4, MNIST_ADDER_TRANSFORMS=swift`.
     public static var explanation: String {
         let asked = ProcessInfo.processInfo.environment[environmentVariable]?.lowercased() ?? ""
-        let forced = ["swift": 4, "avx2": 8, "avx512": 16][asked] == width
+        let forced = widthsByName[asked] == width
         let why = forced ? "\(environmentVariable)=\(asked)"
             : width == 4 && supports(width: 8) ? "auto: this CPU runs AVX2 as 128-bit halves" : "auto"
         return name(width: width) + ", " + why
